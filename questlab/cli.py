@@ -1,0 +1,109 @@
+"""The ``questlab`` command line: serve, check content, migrate the database, list settings."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from questlab.settings import Settings
+
+app = typer.Typer(help="questlab: gamified, hands-on programming quests.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine (``localhost`` or a loopback address)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: QUESTLAB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: QUESTLAB_PORT).")] = None,
+    unsafe_no_sandbox: Annotated[bool, typer.Option(
+        "--unsafe-no-sandbox", help="Allow a public address even when learner code cannot be sandboxed.")] = False,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations before serving.")] = True,
+) -> None:
+    """Serve questlab over HTTP (SQLite and the bundled quests by default)."""
+    import uvicorn
+
+    from questlab.db import upgrade
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    if not is_loopback(host) and not unsafe_no_sandbox:
+        if settings.sandbox == "none":
+            ok, reason = False, "QUESTLAB_SANDBOX=none"
+        else:
+            from questlab.runner import sandbox_available
+
+            ok, reason = sandbox_available()
+        if not ok:
+            err_console.print(
+                f"[red]Refusing to listen on {host}: learner code cannot be sandboxed here ({reason}).[/]\n"
+                "Install bubblewrap, listen on 127.0.0.1, or pass --unsafe-no-sandbox if you accept the risk.")
+            raise typer.Exit(2)
+    if migrate:
+        upgrade(settings.resolved_database_url())
+    from questlab.web.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@app.command()
+def check(
+    path: Annotated[Path | None, typer.Argument(help="A quests folder or one quest folder.")] = None,
+    strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+    run: Annotated[bool, typer.Option(help="Run code blocks and exercises in the sandbox.")] = True,
+) -> None:
+    """Validate every content file (and run code blocks and exercises); exit 1 on errors."""
+    from questlab.content.check import check_content
+
+    root = path or Settings().quests_dir
+    raise typer.Exit(check_content(root, strict=strict, run=run, console=console))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (creates the SQLite file on first use)."""
+    from questlab.db import upgrade
+
+    settings = Settings()
+    url = settings.resolved_database_url()
+    upgrade(url, revision)
+    console.print(f"[green]Database is at revision {revision}[/] ({url.split('@')[-1]})")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every setting with its environment variable, current value and description."""
+    settings = Settings()
+    table = Table("variable", "value", "description")
+    table.columns[0].no_wrap = True
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if name == "secret_key" and value:
+            value = "(set)"
+        table.add_row(f"QUESTLAB_{name.upper()}", str(value), field.description or "")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,131 @@
+"""Run a catalog's code through the runner: every runnable block, and every exercise's solution and starter.
+
+Blocks run in parallel across the runner's pool; output is compared with the
+documented ``output`` fence using doctest's rules (``...`` matches anything,
+trailing whitespace is ignored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import doctest
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from questlab.content.loader import Catalog
+
+_CHECKER = doctest.OutputChecker()
+
+
+def output_matches(expected: str, actual: str) -> bool:
+    """Whether ``actual`` output matches the documented ``expected`` output (doctest ELLIPSIS rules)."""
+    def norm(text: str) -> str:
+        return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+    return _CHECKER.check_output(norm(expected), norm(actual), doctest.ELLIPSIS)
+
+
+@dataclass
+class Job:
+    """One thing to run: a code block (with its expected output) or an exercise file."""
+
+    label: str
+    path: Path
+    line: int | None
+    code: str
+    expected: str | None = None
+    harness: str | None = None
+    must_pass: bool | None = None  # exercises: solution True, starter False
+
+
+def collect_jobs(catalog: Catalog) -> list[Job]:
+    """List every runnable block of every locale, and every exercise's solution and starter."""
+    jobs: list[Job] = []
+    for quest in catalog.quests.values():
+        for lesson in quest.lessons():
+            for text in lesson.texts.values():
+                for block in text.code_blocks:
+                    if block.runnable:
+                        jobs.append(Job(f"{quest.slug}/{lesson.key} [{text.locale}] block {block.index + 1}",
+                                        text.path, block.line, block.code, block.expected_output))
+            exercise = lesson.exercise
+            if exercise is not None:
+                from questlab.grading.harness import build_harness
+
+                harness = build_harness(exercise.checks) if exercise.checks else None
+                jobs.append(Job(f"{quest.slug}/{lesson.key} solution", exercise.path / "solution.py", None,
+                                exercise.solution, harness=harness, must_pass=True if harness else None))
+                if harness is not None:
+                    jobs.append(Job(f"{quest.slug}/{lesson.key} starter", exercise.path / "starter.py", None,
+                                    exercise.starter, harness=harness, must_pass=False))
+    return jobs
+
+
+def judge(job: Job, result: object) -> str | None:
+    """Return a sentence saying what is wrong with ``result`` for ``job``, or ``None`` when it is right."""
+    status = getattr(result, "status")
+    location = f"{job.path}:{job.line}" if job.line else str(job.path)
+    if job.must_pass is None:
+        if status != "ok":
+            detail = getattr(result, "message", None) or getattr(result, "traceback", None) or getattr(result, "stderr", "")
+            return f"{location}: {job.label} did not run cleanly ({status}):\n{detail}"
+        if job.expected is not None and not output_matches(job.expected, getattr(result, "stdout")):
+            diff = "".join(difflib.unified_diff(
+                job.expected.splitlines(True), getattr(result, "stdout").splitlines(True),
+                "documented", "actual"))
+            return f"{location}: {job.label}: output differs from the documented output:\n{diff}"
+        return None
+    from questlab.grading.harness import grading_from_run
+
+    grading = grading_from_run(result)
+    passed = grading["status"] == "pass"
+    if job.must_pass and not passed:
+        failing = [t for t in grading.get("tests", []) if t["status"] != "pass"]
+        reasons = "; ".join(f"{t['name']}: {t['message']}" for t in failing) or grading.get("message", "")
+        return f"{location}: the solution must pass every check but got '{grading['status']}': {reasons}"
+    if job.must_pass is False and passed:
+        return f"{location}: the starter passes every check; it must fail at least one"
+    return None
+
+
+async def _run_all(jobs: list[Job], progress: Progress) -> list[str]:
+    from questlab.runner import RunLimits, RunnerService
+
+    runner = RunnerService(slots=2, queue_size=len(jobs) + 1,
+                           limits=RunLimits(cpu_seconds=30, wall_seconds=60, memory_mb=1024))
+    await runner.start()
+    task = progress.add_task("running code", total=len(jobs))
+    problems: list[str] = []
+    try:
+        async def one(job: Job) -> None:
+            result = await runner.run(job.code, harness=job.harness)
+            problem = judge(job, result)
+            if problem:
+                problems.append(problem)
+            progress.advance(task)
+
+        await asyncio.gather(*(one(job) for job in jobs))
+    finally:
+        await runner.close()
+    return problems
+
+
+def run_content(catalog: Catalog, console: Console) -> int:
+    """Run every job of ``catalog`` with a progress bar and print each mismatch.
+
+    Returns:
+        The number of failed jobs.
+    """
+    jobs = collect_jobs(catalog)
+    if not jobs:
+        return 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        problems = asyncio.run(_run_all(jobs, progress))
+    for problem in problems:
+        console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+    console.print(f"ran {len(jobs)} code block(s) and exercise file(s): {len(jobs) - len(problems)} as documented")
+    return len(problems)

@@ -1,0 +1,103 @@
+"""Settings: one pydantic-settings class, read from ``QUESTLAB_*`` environment variables.
+
+The CLI (``questlab settings``), the README's table of settings and a test all
+read :class:`Settings`, so a setting without a description fails the test suite.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+class Settings(BaseSettings):
+    """Every operator-facing setting of questlab.
+
+    Each field is read from the environment variable ``QUESTLAB_<NAME>`` (for
+    example ``QUESTLAB_DATABASE_URL``) or from a ``.env`` file in the working
+    directory. Paths are resolved relative to the working directory.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="QUESTLAB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite database and the secret key file; created on start.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/db. "
+            "Empty means SQLite at <data_dir>/questlab.sqlite3."
+        ),
+    )
+    quests_dir: Path = Field(
+        default=REPO_DIR / "quests",
+        description="Folder holding one sub-folder per quest (quest.toml inside each).",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Secret used to sign tokens and cookies. Empty means a random key generated "
+            "once and kept in <data_dir>/secret_key (mode 600)."
+        ),
+    )
+    preview: bool = Field(
+        default=False,
+        description="Preview mode for authors: draft lessons are listed and served.",
+    )
+    default_locale: Literal["ko", "en"] = Field(
+        default="ko", description="Locale used when neither ?lang, cookie nor Accept-Language choose one."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `questlab serve` listens on.")
+    port: int = Field(default=8000, description="Port `questlab serve` listens on.")
+    sandbox: Literal["auto", "bwrap", "none"] = Field(
+        default="auto",
+        description=(
+            "How learner code is isolated: bwrap (bubblewrap, required to serve the public), "
+            "none (local single user only), or auto (bwrap when it works here)."
+        ),
+    )
+    runner_slots: int = Field(default=2, ge=1, le=64, description="Learner programs run at the same time.")
+    runner_queue: int = Field(
+        default=16, ge=0, le=1024, description="Runs that may wait for a slot before the answer is 'busy'."
+    )
+    run_rate_per_minute: int = Field(
+        default=60, ge=1, description="Code runs and submissions allowed per visitor per minute."
+    )
+    runner_enabled: bool = Field(
+        default=True, description="Start the code runner with the server (off: pages only, Run answers 503)."
+    )
+    https: bool = Field(default=False, description="Site is served over HTTPS: cookies get the Secure flag.")
+    smtp_host: str | None = Field(default=None, description="SMTP server for emails; empty prints emails to the log.")
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_from: str = Field(default="questlab@localhost", description="Sender address of emails.")
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the site, used in emailed links.")
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL to use: ``database_url`` or the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'questlab.sqlite3').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """Return the secret key, creating ``<data_dir>/secret_key`` (mode 600) on first use.
+
+        Raises:
+            OSError: when the data folder cannot be created or the key file written.
+        """
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(48))
+        return key_file.read_text().strip()

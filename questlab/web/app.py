@@ -1,0 +1,78 @@
+"""The ASGI application: built from settings, content, database and runner."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from questlab.content.loader import Catalog, load_catalog
+from questlab.db import Database
+from questlab.settings import Settings
+from questlab.web.pages import http_error_page, validation_error
+from questlab.web.routes import api_router, page_router
+from questlab.web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger("questlab")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def load_content(settings: Settings) -> Catalog:
+    """Load the quests folder and log every content problem (the server serves what is valid)."""
+    catalog = load_catalog(settings.quests_dir, preview=settings.preview)
+    for problem in catalog.problems:
+        (log.error if problem.severity == "error" else log.warning)("content: %s", problem)
+    log.info("content: %d quest(s) loaded from %s", len(catalog.quests), settings.quests_dir)
+    return catalog
+
+
+def create_app(settings: Settings | None = None, *, catalog: Catalog | None = None,
+               database: Database | None = None) -> FastAPI:
+    """Build the questlab application.
+
+    Args:
+        settings: settings (read from the environment when ``None``).
+        catalog: pre-loaded content (loaded from ``settings.quests_dir`` when ``None``).
+        database: database handle (opened from ``settings`` when ``None``). The schema
+            must be migrated (``questlab db upgrade``).
+
+    Returns:
+        A FastAPI app whose state holds ``settings``, ``catalog``, ``db`` and ``runner``
+        (``None`` until the runner starts, or when it is disabled).
+    """
+    settings = settings or Settings()
+    catalog = catalog if catalog is not None else load_content(settings)
+    db = database or Database(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from questlab.web.runner_glue import start_runner, stop_runner
+
+        await start_runner(app)
+        try:
+            yield
+        finally:
+            await stop_runner(app)
+            if database is None:
+                db.dispose()
+
+    app = FastAPI(title="questlab", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.catalog = catalog
+    app.state.db = db
+    app.state.runner = None
+    app.state.secret_key = settings.resolved_secret_key()
+    app.include_router(page_router)
+    app.include_router(api_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(StarletteHTTPException, http_error_page)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

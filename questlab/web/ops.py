@@ -1,0 +1,32 @@
+"""Operations endpoints under ``/-/``: health (and metrics)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+
+async def health(request: Request) -> JSONResponse:
+    """``GET /-/health``: 200 with each part's state when the database answers, else 503.
+
+    Returns:
+        ``{"status": "ok"|"degraded", "database": bool, "quests": int, "content_errors": int,
+        "runner": "sandboxed"|"unsandboxed"|"off"}``.
+    """
+    state = request.app.state
+    try:
+        with state.db.session() as session:
+            session.execute(text("SELECT 1"))
+        database = True
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        database = False
+    runner = state.runner
+    body = {
+        "status": "ok" if database else "degraded",
+        "database": database,
+        "quests": len(state.catalog.quests),
+        "content_errors": len(state.catalog.errors),
+        "runner": "off" if runner is None else ("sandboxed" if runner.sandboxed else "unsandboxed"),
+    }
+    return JSONResponse(body, status_code=200 if database else 503)

@@ -1,0 +1,126 @@
+"""HTML page handlers. Reading works without JavaScript; scripts only add Run, Submit, comments and progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+
+from questlab.content.model import Lesson, Quest
+from questlab.db.models import Comment
+from questlab.progress.standing import standing
+from questlab.web.i18n import COOKIE, LOCALES, negotiate
+from questlab.web.render import lesson_html, render
+
+
+def request_locale(request: Request) -> str:
+    """Locale for this request (``?lang``, cookie, Accept-Language, then the default setting)."""
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(COOKIE),
+        request.headers.get("accept-language"),
+        request.app.state.settings.default_locale,
+    )
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a full page in the visitor's locale; remember an explicit ``?lang`` in a cookie."""
+    locale = request_locale(request)
+    settings = request.app.state.settings
+    runner = request.app.state.runner
+    html = render(
+        locale, template, request=request, settings=settings,
+        sandbox_warning=runner is not None and not runner.sandboxed,
+        other_locales=[loc for loc in LOCALES if loc != locale], **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    chosen = request.query_params.get("lang")
+    if chosen in LOCALES and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="lax",
+                            secure=settings.https, httponly=True)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+def get_quest(request: Request, quest_slug: str) -> Quest:
+    """Return the served quest ``quest_slug``.
+
+    Raises:
+        HTTPException: 404 when there is no such quest.
+    """
+    quest = request.app.state.catalog.quests.get(quest_slug)
+    if quest is None:
+        raise HTTPException(404)
+    return quest
+
+
+def get_lesson(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> tuple[Quest, Lesson]:
+    """Return the served quest and lesson.
+
+    Raises:
+        HTTPException: 404 for an unknown quest, chapter or lesson, or a draft outside preview mode.
+    """
+    quest = get_quest(request, quest_slug)
+    lesson = quest.find(chapter_slug, lesson_slug)
+    if lesson is None:
+        raise HTTPException(404)
+    return quest, lesson
+
+
+async def index(request: Request) -> HTMLResponse:
+    """``GET /``: the list of quests."""
+    return page(request, "index.html", quests=list(request.app.state.catalog.quests.values()))
+
+
+async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
+    """``GET /quests/{quest}/``: chapters and lessons with minutes and the learner's progress."""
+    quest = get_quest(request, quest_slug)
+    locale = request_locale(request)
+    return page(request, "quest.html", quest=quest, standing=standing(quest, locale))
+
+
+def comment_count(request: Request, quest: Quest, lesson: Lesson) -> int:
+    """Number of visible comments on ``lesson``."""
+    assert lesson.chapter is not None
+    with request.app.state.db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(Comment).where(
+                Comment.quest == quest.slug, Comment.chapter == lesson.chapter.slug,
+                Comment.lesson == lesson.slug, Comment.deleted_at.is_(None), Comment.hidden.is_(False),
+            )
+        ) or 0
+
+
+async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> HTMLResponse:
+    """``GET /quests/{quest}/{chapter}/{lesson}/``: the lesson page (every element of DESIGN.md section 1)."""
+    quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
+    locale = request_locale(request)
+    assert lesson.chapter is not None
+    return page(
+        request, "lesson.html", quest=quest, lesson=lesson, chapter=lesson.chapter,
+        text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
+        standing=standing(quest, locale), comments=comment_count(request, quest, lesson),
+    )
+
+
+async def http_error_page(request: Request, exc: Exception) -> Response:
+    """Render HTTP errors: JSON under ``/api/``, an HTML page elsewhere."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    template = "404.html" if exc.status_code == 404 else "error.html"
+    response = page(request, template, status_code=exc.status_code, status=exc.status_code, detail=exc.detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """A malformed request body or parameter: 422 with pydantic's list of what was wrong."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+    return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
