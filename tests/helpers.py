@@ -79,3 +79,12 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+async def csrf_headers(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Headers carrying the client's CSRF token (fetching a page first if it has no cookie yet)."""
+    token = client.cookies.get("questlab_csrf")
+    if not token:
+        await client.get("/")
+        token = client.cookies.get("questlab_csrf")
+    return {"X-CSRF-Token": token}

@@ -17,6 +17,7 @@ from questlab.db import Database
 from questlab.settings import Settings
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.routes import api_router, page_router
+from questlab.web.csrf import CSRFMiddleware
 from questlab.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger("questlab")
@@ -74,5 +75,6 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(CSRFMiddleware, secure=settings.https)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
