@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
     app.state.catalog = catalog
     app.state.db = db
     app.state.runner = None
+    app.state.page_cache = {}
     app.state.secret_key = settings.resolved_secret_key()
     app.include_router(page_router)
     app.include_router(api_router)

@@ -6,6 +6,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from questlab.web.pages import runner_state
+
 
 async def health(request: Request) -> JSONResponse:
     """``GET /-/health``: 200 with each part's state when the database answers, else 503.
@@ -21,12 +23,11 @@ async def health(request: Request) -> JSONResponse:
         database = True
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         database = False
-    runner = state.runner
     body = {
         "status": "ok" if database else "degraded",
         "database": database,
         "quests": len(state.catalog.quests),
         "content_errors": len(state.catalog.errors),
-        "runner": "off" if runner is None else ("sandboxed" if runner.sandboxed else "unsandboxed"),
+        "runner": runner_state(request),
     }
     return JSONResponse(body, status_code=200 if database else 503)

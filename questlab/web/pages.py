@@ -27,16 +27,37 @@ def request_locale(request: Request) -> str:
     )
 
 
-def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a full page in the visitor's locale; remember an explicit ``?lang`` in a cookie."""
+PAGE_CACHE_MAX = 256
+
+
+def page(request: Request, template: str, status_code: int = 200, cache_key: tuple | None = None,
+         **context: Any) -> HTMLResponse:
+    """Render a full page in the visitor's locale; remember an explicit ``?lang`` in a cookie.
+
+    Args:
+        request: the request.
+        template: template file name.
+        status_code: HTTP status.
+        cache_key: when given, the rendered HTML is kept under (template, locale, cache_key) and
+            reused: the caller promises that the page depends on nothing else.
+        context: template variables.
+    """
     locale = request_locale(request)
     settings = request.app.state.settings
     runner = request.app.state.runner
-    html = render(
-        locale, template, request=request, settings=settings,
-        sandbox_warning=runner is not None and not runner.sandboxed,
-        other_locales=[loc for loc in LOCALES if loc != locale], **context,
-    )
+    cache: dict[tuple, str] = request.app.state.page_cache
+    key = (template, locale, cache_key) if cache_key is not None else None
+    html = cache.get(key) if key is not None else None
+    if html is None:
+        html = render(
+            locale, template, request=request, settings=settings,
+            sandbox_warning=runner is not None and not runner.sandboxed,
+            other_locales=[loc for loc in LOCALES if loc != locale], **context,
+        )
+        if key is not None:
+            if len(cache) >= PAGE_CACHE_MAX:
+                cache.clear()
+            cache[key] = html
     response = HTMLResponse(html, status_code=status_code)
     chosen = request.query_params.get("lang")
     if chosen in LOCALES and request.cookies.get(COOKIE) != chosen:
@@ -100,11 +121,26 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     locale = request_locale(request)
     assert lesson.chapter is not None
+    comments = comment_count(request, quest, lesson)
+    viewer = anonymous_viewer(request)
     return page(
-        request, "lesson.html", quest=quest, lesson=lesson, chapter=lesson.chapter,
+        request, "lesson.html",
+        cache_key=(lesson.url(), quest.version, comments, runner_state(request)) if viewer else None,
+        quest=quest, lesson=lesson, chapter=lesson.chapter,
         text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
-        standing=standing(quest, locale), comments=comment_count(request, quest, lesson),
+        standing=standing(quest, locale), comments=comments,
     )
+
+
+def anonymous_viewer(request: Request) -> bool:
+    """Whether the visitor is not signed in (their page then depends only on content and locale)."""
+    return not request.cookies.get("questlab_session")
+
+
+def runner_state(request: Request) -> str:
+    """``"off"``, ``"sandboxed"`` or ``"unsandboxed"``: pages differ by it (the no-sandbox banner)."""
+    runner = request.app.state.runner
+    return "off" if runner is None else ("sandboxed" if runner.sandboxed else "unsandboxed")
 
 
 async def http_error_page(request: Request, exc: Exception) -> Response:

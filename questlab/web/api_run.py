@@ -1,0 +1,63 @@
+"""``POST /api/run``: run learner code in the sandbox and return the runner's JSON."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from questlab.web.ratelimit import RateLimiter, visitor_key
+
+MAX_CODE_CHARS = 100_000
+"""Longest program accepted, in characters (a lesson snippet is a few hundred)."""
+
+
+class RunRequest(BaseModel):
+    """Body of ``POST /api/run``."""
+
+    code: str = Field(max_length=MAX_CODE_CHARS, description="Python source to run.")
+
+
+def busy_response(retry_after_s: float, message: str, status_code: int) -> JSONResponse:
+    """A ``busy`` answer in the runner's JSON shape with ``Retry-After`` in whole seconds (429 or 503)."""
+    from questlab.runner import RESULT_VERSION
+
+    seconds = max(1, math.ceil(retry_after_s))
+    return JSONResponse(
+        {"version": RESULT_VERSION, "status": "busy", "message": message, "retry_after": seconds,
+         "stdout": "", "stderr": "", "truncated": False, "exit_code": None, "duration_ms": 0, "cpu_ms": 0,
+         "traceback": None, "images": [], "modules": []},
+        status_code=status_code, headers={"Retry-After": str(seconds)},
+    )
+
+
+def limiter(request: Request) -> RateLimiter:
+    """The app's run rate limiter (created on first use from ``run_rate_per_minute``)."""
+    state = request.app.state
+    if getattr(state, "run_limiter", None) is None:
+        state.run_limiter = RateLimiter(state.settings.run_rate_per_minute, 60.0)
+    return state.run_limiter
+
+
+async def run_code(request: Request, body: RunRequest) -> JSONResponse:
+    """Run ``body.code`` and return the result JSON (``docs/runner.md``).
+
+    Answers 503 with ``Retry-After`` when every slot is busy and the queue is full,
+    429 when this visitor runs too often, 503 when the runner is off.
+    """
+    from questlab.runner import RunnerBusy
+
+    runner = request.app.state.runner
+    if runner is None:
+        return JSONResponse({"status": "error", "message": "code running is turned off on this server"},
+                            status_code=503)
+    wait = limiter(request).hit(visitor_key(request))
+    if wait:
+        return busy_response(wait, f"too many runs: at most {limiter(request).limit} a minute; retry soon", 429)
+    try:
+        result = await runner.run(body.code)
+    except RunnerBusy as busy:
+        return busy_response(busy.retry_after_s, "the runner is busy; retry in a few seconds", 503)
+    return JSONResponse(result.to_json())
