@@ -178,14 +178,23 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
-    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types"):
+    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types", "/etc/fonts"):
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run",
              "--dir", SANDBOX_CGROUP_ROOT]
-    for root in _python_roots():
-        args += ["--ro-bind", root, root]
-    args += ["--ro-bind", str(Path(PACKAGE_ROOT) / "questlab"), f"{SANDBOX_PACKAGE_ROOT}/questlab"]
+    binds = [(root, root) for root in _python_roots()]
+    binds.append((str(Path(PACKAGE_ROOT) / "questlab"), f"{SANDBOX_PACKAGE_ROOT}/questlab"))
+    made: set[str] = set()
+    for _, dest in binds:
+        # bwrap creates missing parents with the caller's umask; make them
+        # traversable by the unprivileged run explicitly.
+        for parent in reversed(Path(dest).parents):
+            if str(parent) not in ("/", "/usr", "/tmp", "/run", "/proc", "/dev") and str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+    for src, dest in binds:
+        args += ["--ro-bind", src, dest]
     args += cgroups.binds()
     args += ["--chdir", "/tmp", "--clearenv"]
     for key, value in {**BASE_ENV, "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/.mpl"}.items():

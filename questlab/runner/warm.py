@@ -70,6 +70,12 @@ def _warm_up() -> None:
     plt.close("all")
     child.collect_modules({"m": model})
     child.trim_traceback(ValueError("warm-up"))
+    import gc
+
+    gc.collect()
+    # Objects alive now are shared with every child; keeping the collector
+    # off them avoids copying their pages in each child.
+    gc.freeze()
 
 
 class _Cgroups:
@@ -200,6 +206,10 @@ class WarmParent:
             pass  # the spare died while preparing; its wait status tells the rest
         os.close(spare.req_w)
         self.runs[spare.pid] = run
+        # Fork the slot's next spare now, while this run executes, so that
+        # the fork (about 10 ms for a parent holding torch) is off the next
+        # run's path.
+        self.fork_spare(slot)
         for fd in run.open_fds:
             os.set_blocking(fd, False)
             self.fd_run[fd] = run
@@ -341,7 +351,8 @@ class WarmParent:
             "harness_error": text(extras.get("harness_error")),
         }
         self.send({"op": "result", "id": run.id, "result": out})
-        self.fork_spare(run.spare.slot)
+        if run.spare.slot not in self.spares:
+            self.fork_spare(run.spare.slot)
 
     # -- control channel ---------------------------------------------------
     def send(self, msg: dict[str, Any]) -> None:
