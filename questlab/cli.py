@@ -52,9 +52,10 @@ def serve(
         if settings.sandbox == "none":
             ok, reason = False, "QUESTLAB_SANDBOX=none"
         else:
-            from questlab.runner import sandbox_available
+            from questlab.runner.sandbox import probe_bwrap
 
-            ok, reason = sandbox_available()
+            reason = probe_bwrap() or ""
+            ok = not reason
         if not ok:
             err_console.print(
                 f"[red]Refusing to listen on {host}: learner code cannot be sandboxed here ({reason}).[/]\n"
