@@ -102,3 +102,10 @@ async def test_busy_when_slots_and_queue_are_full(run_client: httpx.AsyncClient)
     assert all(r.json()["status"] == "busy" and int(r.headers["retry-after"]) >= 1 for r in busy)
     after = await run_client.post("/api/run", json={"code": "print('still fine')"}, headers=headers)
     assert after.json()["stdout"] == "still fine\n"
+
+
+async def test_metrics_count_runs_by_status(run_client: httpx.AsyncClient):
+    headers = await csrf_headers(run_client)
+    await run_client.post("/api/run", json={"code": "raise SystemExit(3)"}, headers=headers)
+    text = (await run_client.get("/-/metrics")).text
+    assert 'questlab_runs_total{status="error"}' in text and "questlab_run_seconds_count" in text

@@ -132,3 +132,11 @@ async def test_health(client: httpx.AsyncClient):
 async def test_missing_trailing_slash_redirects(client: httpx.AsyncClient):
     response = await client.get("/quests/test")
     assert response.status_code in (307, 308) and response.headers["location"].endswith("/quests/test/")
+
+
+async def test_metrics_count_pages(client: httpx.AsyncClient):
+    await client.get(LESSON)
+    await client.get(LESSON)
+    text = (await client.get("/-/metrics")).text
+    assert 'questlab_pages_total{page="lesson"} 2.0' in text
+    assert "questlab_content_errors 0.0" in text

@@ -59,5 +59,8 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
     try:
         result = await runner.run(body.code)
     except RunnerBusy as busy:
+        request.app.state.metrics.runs.labels("busy").inc()
         return busy_response(busy.retry_after_s, "the runner is busy; retry in a few seconds", 503)
+    request.app.state.metrics.runs.labels(result.status).inc()
+    request.app.state.metrics.run_seconds.observe(result.duration_ms / 1000)
     return JSONResponse(result.to_json())

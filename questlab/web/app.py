@@ -18,6 +18,7 @@ from questlab.settings import Settings
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.routes import api_router, page_router
 from questlab.web.csrf import CSRFMiddleware
+from questlab.web.metrics import Metrics
 from questlab.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger("questlab")
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
     app.state.db = db
     app.state.runner = None
     app.state.page_cache = {}
+    app.state.metrics = Metrics()
+    app.state.metrics.content_errors.set(len(catalog.errors))
     app.state.secret_key = settings.resolved_secret_key()
     app.include_router(page_router)
     app.include_router(api_router)

@@ -45,6 +45,7 @@ def page(request: Request, template: str, status_code: int = 200, cache_key: tup
     locale = request_locale(request)
     settings = request.app.state.settings
     runner = request.app.state.runner
+    request.app.state.metrics.pages.labels(template.removesuffix(".html")).inc()
     cache: dict[tuple, str] = request.app.state.page_cache
     key = (template, locale, cache_key) if cache_key is not None else None
     html = cache.get(key) if key is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from questlab.web import api_run, ops, pages
+from questlab.web import api_run, metrics, ops, pages
 
 page_router = APIRouter()
 api_router = APIRouter()
@@ -19,6 +19,7 @@ PAGES = [
 
 API = [
     ("GET", "/-/health", ops.health, "health"),
+    ("GET", "/-/metrics", metrics.metrics, "metrics"),
     ("POST", "/api/run", api_run.run_code, "run"),
 ]
 
