@@ -1,0 +1,343 @@
+"""What a single-use child does, from fork to exit.
+
+The warm parent (:mod:`questlab.runner.warm`) forks one spare child per slot
+ahead of time. The spare isolates itself (:func:`prepare_spare`) while it is
+still privileged and waits for a request; when the code arrives it applies the
+run's limits, drops to the slot's unprivileged uid for good and runs the
+learner's code (:func:`serve_request`). It never returns: it ends with
+``os._exit``.
+
+File descriptors in the child (set up by the parent before ``prepare_spare``):
+0 is /dev/null, 1 and 2 are the learner's stdout and stderr pipes, 3 is the
+result pipe (one JSON document with traceback, images, modules and report),
+4 is the request pipe. Everything the child says on fd 3 is treated by the
+parent as a claim of the learner's process, never as a fact about limits or
+exit status.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import io
+import json
+import linecache
+import math
+import os
+import random
+import resource
+import sys
+import traceback
+from typing import Any
+
+from questlab.runner import _linux
+from questlab.runner.limits import RunLimits
+
+#: File name the learner's code is compiled under; tracebacks keep these frames.
+LEARNER_FILE = "main.py"
+RESULT_FD, REQUEST_FD = 3, 4
+#: Exit status a child uses when the sandbox could not be set up.
+SETUP_FAILED = 121
+MAX_IMAGES = 8
+MAX_IMAGE_BYTES = 4_000_000
+MAX_MODULE_NODES = 500
+MAX_REPORT_BYTES = 256_000
+
+
+def prepare_spare(cfg: dict[str, Any], slot: int) -> None:
+    """Isolate a freshly forked spare child before any request arrives.
+
+    Args:
+        cfg: the warm parent's configuration (``isolated``, ``cgroup_root``,
+            ``uid_base``, ``scratch_mb``).
+        slot: index of the slot this child serves; picks its uid and cgroups.
+
+    Raises:
+        OSError: when a namespace, mount or cgroup step fails.
+    """
+    if not cfg["isolated"]:
+        os.setsid()
+        _linux.prctl(_linux.PR_SET_PDEATHSIG, 9)
+        return
+    uid = cfg["uid_base"] + slot
+    for ctl in ("memory", "pids", "cpuacct"):
+        with open(f"{cfg['cgroup_root']}/{ctl}/slot{slot}/cgroup.procs", "w") as f:
+            f.write("0")
+    # We are PID 1 of a fresh PID namespace (the parent unshared it before
+    # forking). A private mount namespace gives this run its own /proc,
+    # scratch tmpfs, and a cover over the cgroup folders.
+    _linux.unshare(_linux.CLONE_NEWNS)
+    _linux.mount(None, "/", None, _linux.MS_REC | _linux.MS_PRIVATE)
+    _linux.mount("proc", "/proc", "proc", _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC)
+    _linux.mount("tmpfs", "/tmp", "tmpfs", _linux.MS_NOSUID | _linux.MS_NODEV,
+                 f"size={cfg['scratch_mb']}m,mode=0700,uid={uid},gid={uid}")
+    if os.path.isdir("/dev/shm"):
+        _linux.mount("/tmp", "/dev/shm", None, _linux.MS_BIND)
+    _linux.mount("tmpfs", "/run", "tmpfs",
+                 _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC | _linux.MS_RDONLY,
+                 "size=16k,mode=0755")
+    _linux.drop_bounding_capabilities()
+
+
+def _reseed() -> None:
+    import numpy
+    import torch
+
+    torch.default_generator.seed()
+    numpy.random.seed()
+    random.seed()
+
+
+def _read_request() -> dict[str, Any]:
+    chunks = []
+    while True:
+        chunk = os.read(REQUEST_FD, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(REQUEST_FD)
+    if not chunks:  # the parent is gone
+        os._exit(SETUP_FAILED)
+    data: dict[str, Any] = json.loads(b"".join(chunks))
+    return data
+
+
+def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
+    """Set rlimits, then (isolated) drop to the slot's uid with no way back."""
+    mb = 1024 * 1024
+    cpu = max(1, math.ceil(limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    fsize = limits.file_size_mb * mb
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if cfg["isolated"]:
+        if limits.scratch_mb != cfg["scratch_mb"]:
+            _linux.mount(None, "/tmp", None, _linux.MS_REMOUNT | _linux.MS_NOSUID | _linux.MS_NODEV,
+                         f"size={limits.scratch_mb}m")
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        uid = cfg["uid_base"] + slot
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # clears permitted, effective and ambient capabilities
+    else:
+        # Without a memory cgroup the only memory brake is the address space,
+        # relative to what the warm parent has already mapped.
+        with open("/proc/self/statm") as f:
+            vm = int(f.read().split()[0]) * resource.getpagesize()
+        cap = vm + limits.memory_mb * mb
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        if os.geteuid() != 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    _linux.prctl(_linux.PR_SET_NO_NEW_PRIVS, 1)
+    if cfg["isolated"]:
+        _linux.install_seccomp()
+
+
+class _TeeRaw(io.RawIOBase):
+    """Raw stdout that also keeps the first ``cap`` bytes for the harness."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self.fd, self.cap, self.kept = fd, cap, bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        room = self.cap - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+        view, total = memoryview(data), 0
+        while total < len(data):
+            total += os.write(self.fd, view[total:])
+        return total
+
+
+def trim_traceback(exc: BaseException) -> str:
+    """Format ``exc`` keeping only frames from the learner's own file.
+
+    Returns:
+        Text like Python's own, but every frame shown is in ``main.py`` (with
+        its line number and source line); a SyntaxError keeps its caret.
+    """
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == LEARNER_FILE]
+    lines = []
+    if frames:
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_list(frames))
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    return "".join(lines)
+
+
+def _module_tree(name: str, module: Any, budget: list[int]) -> dict[str, Any]:
+    budget[0] -= 1
+    params = list(module.parameters())
+    node: dict[str, Any] = {
+        "name": name,
+        "class": type(module).__name__,
+        "params": sum(_numel(p) for p in params),
+        "trainable": sum(_numel(p) for p in params if p.requires_grad),
+        "parameters": [
+            {"name": pname, "shape": _shape(p), "numel": _numel(p)}
+            for pname, p in module.named_parameters(recurse=False)
+        ],
+        "children": [],
+    }
+    for cname, child in module.named_children():
+        if budget[0] <= 0:
+            break
+        node["children"].append(_module_tree(cname, child, budget))
+    return node
+
+
+def _numel(p: Any) -> int:
+    try:
+        return int(p.numel())
+    except Exception:  # uninitialised lazy parameters
+        return 0
+
+
+def _shape(p: Any) -> list[int] | None:
+    try:
+        return [int(d) for d in p.shape]
+    except Exception:
+        return None
+
+
+def collect_modules(ns: dict[str, Any]) -> list[dict[str, Any]]:
+    """Module trees for each distinct nn.Module object bound to a public global.
+
+    Returns:
+        ``[{"name", "class", "params", "trainable", "parameters": [{"name",
+        "shape", "numel"}], "children": [same shape]}]`` with at most
+        :data:`MAX_MODULE_NODES` nodes in all.
+    """
+    import torch
+
+    seen: set[int] = set()
+    trees: list[dict[str, Any]] = []
+    budget = [MAX_MODULE_NODES]
+    for name, value in list(ns.items()):
+        if name.startswith("_") or not isinstance(value, torch.nn.Module) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        if budget[0] <= 0:
+            break
+        try:
+            trees.append(_module_tree(name, value, budget))
+        except Exception:
+            continue
+    return trees
+
+
+def collect_images() -> list[dict[str, str]]:
+    """Open Matplotlib figures as ``[{"mime": "image/png", "data": base64}]``."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return []
+    images, total = [], 0
+    for num in plt.get_fignums()[:MAX_IMAGES]:
+        try:
+            buf = io.BytesIO()
+            plt.figure(num).savefig(buf, format="png")
+        except Exception:
+            continue
+        data = buf.getvalue()
+        total += len(data)
+        if total > MAX_IMAGE_BYTES:
+            break
+        images.append({"mime": "image/png", "data": base64.b64encode(data).decode("ascii")})
+    return images
+
+
+def _run_harness(source: str, ns: dict[str, Any], exc: BaseException | None,
+                 tee: _TeeRaw, stdout: io.TextIOWrapper, extras: dict[str, Any]) -> None:
+    def learner_stdout() -> str:
+        stdout.flush()
+        return tee.kept.decode("utf-8", errors="replace")
+
+    def report(obj: Any) -> None:
+        text = json.dumps(obj)
+        if len(text) > MAX_REPORT_BYTES:
+            raise ValueError(f"report is {len(text)} bytes; the cap is {MAX_REPORT_BYTES}")
+        extras["report"] = json.loads(text)
+
+    hns = {"__name__": "__harness__", "__builtins__": builtins, "learner_ns": ns,
+           "learner_exception": exc, "learner_stdout": learner_stdout, "report": report}
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = io.StringIO()  # the harness's prints stay out of learner output
+    try:
+        exec(compile(source, "<harness>", "exec"), hns)
+    except BaseException:
+        extras["harness_error"] = traceback.format_exc()[-8000:]
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def serve_request(cfg: dict[str, Any], slot: int) -> None:
+    """Wait for the request, run it, report, and ``os._exit`` with its status.
+
+    The exit status follows Python's: 0 for a normal end, 1 for an uncaught
+    exception, the code given to ``sys.exit``.
+    """
+    _reseed()
+    request = _read_request()
+    limits = RunLimits.from_json(request["limits"])
+    _apply_limits(cfg, slot, limits)
+    os.environ.clear()
+    os.environ.update(cfg["child_env"])
+    os.chdir(cfg["scratch_dir"] if cfg["isolated"] else request["scratch_dir"])
+
+    tee = _TeeRaw(1, limits.output_bytes)
+    stdout = io.TextIOWrapper(io.BufferedWriter(tee), encoding="utf-8", errors="backslashreplace")
+    stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8",
+                              errors="backslashreplace", line_buffering=True)
+    sys.stdout, sys.stderr = stdout, stderr
+    sys.stdin = open(os.devnull)
+    sys.argv = [LEARNER_FILE]
+
+    code: str = request["code"]
+    linecache.cache[LEARNER_FILE] = (len(code), None, code.splitlines(True), LEARNER_FILE)
+    ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "__file__": LEARNER_FILE}
+    exc: BaseException | None = None
+    exit_code = 0
+    extras: dict[str, Any] = {"traceback": None, "report": None, "harness_error": None}
+    try:
+        exec(compile(code, LEARNER_FILE, "exec"), ns)
+    except SystemExit as e:
+        exc = e
+        if e.code is None or isinstance(e.code, int):
+            exit_code = int(e.code or 0) & 0xFF
+        else:
+            print(e.code, file=stderr)
+            exit_code = 1
+    except BaseException as e:  # the learner's exception is the result, not a crash
+        exc, exit_code = e, 1
+        extras["traceback"] = trim_traceback(e)
+        print(extras["traceback"], file=stderr, end="")
+    try:
+        stdout.flush()
+    except Exception:
+        pass
+    if request.get("harness"):
+        _run_harness(request["harness"], ns, exc, tee, stdout, extras)
+    try:
+        extras["images"] = collect_images()
+        extras["modules"] = collect_modules(ns)
+    except BaseException:
+        extras.setdefault("images", [])
+        extras.setdefault("modules", [])
+    try:
+        payload = json.dumps(extras, default=str).encode()
+        view, sent = memoryview(payload), 0
+        while sent < len(payload):
+            sent += os.write(RESULT_FD, view[sent:])
+    except BaseException:
+        pass
+    for stream in (stdout, stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(exit_code)

@@ -1,0 +1,115 @@
+"""The versioned result of one run, and how learner output is made inert.
+
+A :class:`RunResult` is what every caller of the runner gets back; its JSON
+form (:meth:`RunResult.to_json`) is the contract with the web page and the
+grader, described field by field in ``docs/runner.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+#: Version of the JSON shape produced by :meth:`RunResult.to_json`.
+RESULT_VERSION = 1
+
+Status = Literal["ok", "error", "timeout", "memory", "output_limit", "killed", "busy"]
+STATUSES: tuple[str, ...] = ("ok", "error", "timeout", "memory", "output_limit", "killed", "busy")
+
+# C0 controls except tab, newline and carriage return; DEL; C1 controls (which
+# include the one-character CSI, U+009B); and the bidirectional overrides and
+# isolates that can make displayed code differ from what runs.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def make_inert(data: bytes | str) -> str:
+    """Decode learner output and make terminal escapes harmless.
+
+    Args:
+        data: raw bytes (decoded as UTF-8, invalid sequences become U+FFFD) or
+            an already decoded string.
+
+    Returns:
+        Text where every control character other than tab, newline and
+        carriage return is spelled out, e.g. ESC becomes the four characters
+        ``\\x1b``, so no terminal or page interprets it.
+    """
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    return _UNSAFE.sub(_visible, text)
+
+
+@dataclass
+class RunResult:
+    """Outcome of one run (see ``docs/runner.md`` for the JSON schema).
+
+    Attributes:
+        status: one of :data:`STATUSES`.
+        stdout, stderr: learner output, inert text, together at most
+            ``RunLimits.output_bytes`` bytes before decoding.
+        truncated: True when output was cut at the cap.
+        exit_code: the child's exit status from waitpid, None when it was
+            ended by a signal or never started.
+        duration_ms: wall time from handing the code over to the end, in ms.
+        cpu_ms: CPU time of the whole run (all its processes), in ms.
+        traceback: the learner's exception trimmed to frames of their own
+            code (``main.py``), with line numbers, or None.
+        message: a sentence for the learner when a limit or the runner
+            stopped the run ("stopped after 5 s of CPU time"), else None.
+        images: ``[{"mime": "image/png", "data": base64 str}]``, one per open
+            Matplotlib figure at the end of the run.
+        modules: module trees, one per nn.Module object bound to a global name.
+        report: what the grading harness passed to ``report(obj)``, or None.
+        harness_error: the harness's own traceback when it raised, or None.
+    """
+
+    status: str
+    stdout: str = ""
+    stderr: str = ""
+    truncated: bool = False
+    exit_code: int | None = None
+    duration_ms: float = 0.0
+    cpu_ms: float = 0.0
+    traceback: str | None = None
+    message: str | None = None
+    images: list[dict[str, str]] = field(default_factory=list)
+    modules: list[dict[str, Any]] = field(default_factory=list)
+    report: Any = None
+    harness_error: str | None = None
+    version: int = RESULT_VERSION
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown run status {self.status!r}; expected one of {STATUSES}")
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished normally with exit status 0."""
+        return self.status == "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the result as a JSON-serialisable dict (the versioned contract)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        """Rebuild a result from :meth:`to_json` output; unknown keys are ignored.
+
+        Raises:
+            ValueError: when ``status`` is not a known status.
+        """
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def busy(cls, retry_after_s: float) -> RunResult:
+        """Result for a run refused because every slot and the queue were full."""
+        return cls(
+            status="busy",
+            message=f"the runner is busy; try again in {retry_after_s:.0f} s",
+        )

@@ -1,0 +1,380 @@
+"""RunnerService: the asyncio face of the runner, with slots, a queue and restarts.
+
+One service owns one warm parent process (see :mod:`questlab.runner.warm`)
+and ``slots`` concurrent runs. Callers ``await service.run(code)``; when every
+slot is busy a bounded number of callers wait in line, and beyond that
+:class:`RunnerBusy` is raised at once. If the warm parent dies, runs in flight
+end with status ``killed`` and a new parent is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import os
+import struct
+import tempfile
+import threading
+import time
+from typing import Any
+
+from questlab.runner import sandbox as sb
+from questlab.runner.limits import RunLimits
+from questlab.runner.result import RunResult
+from questlab.runner.sandbox import SandboxUnavailable
+
+log = logging.getLogger("questlab.runner")
+
+MAX_SOURCE_BYTES = 1_000_000
+START_TIMEOUT_S = 60.0
+#: Extra seconds a run may take past its wall limit before the parent is presumed stuck.
+REPLY_GRACE_S = 10.0
+
+UNSANDBOXED_WARNING = (
+    "RUNNING LEARNER CODE WITHOUT A SANDBOX: {reason}. Code runs as this server's "
+    "user with only rlimits; it can read this server's files and reach the network. "
+    "Use this only for a single local user on 127.0.0.1."
+)
+
+
+class RunnerBusy(Exception):
+    """Every slot is busy and the queue is full; retry after ``retry_after_s`` seconds."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"the runner is busy; retry in {retry_after_s:.1f} s")
+        self.retry_after_s = retry_after_s
+
+
+class _Parent:
+    """One warm parent process and its framed-JSON channel."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.reader: asyncio.Task[None] | None = None
+        self.logger: asyncio.Task[None] | None = None
+        self.alive = True
+
+
+class RunnerService:
+    """Runs learner code in single-use sandboxed children of a warm parent.
+
+    Args:
+        slots: runs executed at once (one per core is the sweet spot).
+        queue_size: callers allowed to wait for a slot before RunnerBusy.
+        limits: default limits of a run.
+        sandbox: ``"bwrap"`` (raise SandboxUnavailable if it cannot work),
+            ``"none"`` (fork and rlimits only; logs a loud warning) or
+            ``"auto"`` (bwrap when it works here, otherwise none).
+
+    Attributes:
+        sandboxed: True only when the bubblewrap isolation is active.
+        sandbox_description: one sentence for logs and pages.
+    """
+
+    def __init__(self, *, slots: int = 2, queue_size: int = 16,
+                 limits: RunLimits = RunLimits(), sandbox: str = "auto") -> None:
+        if sandbox not in ("auto", "bwrap", "none"):
+            raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {sandbox!r}")
+        if slots < 1 or queue_size < 0:
+            raise ValueError("slots must be at least 1 and queue_size at least 0")
+        self.slots, self.queue_size, self.limits = slots, queue_size, limits.validate()
+        self.mode = sandbox
+        self.sandboxed = False
+        self.sandbox_description = "not started"
+        self._parent: _Parent | None = None
+        self._cgroups: sb.SlotCgroups | None = None
+        self._free: list[int] = []
+        self._waiters: collections.deque[asyncio.Future[int]] = collections.deque()
+        self._next_id = 0
+        self._restart_lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._recent_ms: collections.deque[float] = collections.deque(maxlen=50)
+        self._workdir: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        """Start the warm parent (about 2 s, once) and check it with a tiny run.
+
+        Raises:
+            SandboxUnavailable: with ``sandbox="bwrap"`` when bubblewrap
+                isolation cannot work here.
+        """
+        self._loop = asyncio.get_running_loop()
+        self._restart_lock = asyncio.Lock()
+        self._free = list(range(self.slots))
+        reason = sb.probe_bwrap() if self.mode != "none" else "sandbox='none' was asked for"
+        if reason is None:
+            try:
+                await self._start_parent(sandboxed=True)
+                await self._self_test()
+                self.sandboxed = True
+                self.sandbox_description = (
+                    "bubblewrap sandbox: no network, read-only system, private PID, mount, IPC "
+                    "and UTS namespaces, a fresh unprivileged uid and no capabilities per run, "
+                    "seccomp, cgroup limits on memory, processes and CPU")
+                return
+            except (SandboxUnavailable, OSError, asyncio.TimeoutError) as e:
+                reason = f"bubblewrap did not start: {e}"
+                await self._stop_parent()
+                if self._cgroups:
+                    self._cgroups.remove()
+                    self._cgroups = None
+        if self.mode == "bwrap":
+            raise SandboxUnavailable(reason)
+        log.warning(UNSANDBOXED_WARNING.format(reason=reason))
+        self.sandbox_description = ("NO SANDBOX: learner code runs as this server's user "
+                                    f"with rlimits only ({reason})")
+        await self._start_parent(sandboxed=False)
+
+    async def _self_test(self) -> None:
+        result = await self._execute(0, "print(6 * 7)", self.limits, None)
+        if result.status != "ok" or result.stdout != "42\n":
+            raise SandboxUnavailable(
+                f"a test run inside the sandbox failed ({result.status}): "
+                f"{(result.stderr or result.message or '')[-500:]}")
+
+    async def _start_parent(self, *, sandboxed: bool) -> None:
+        config: dict[str, Any] = {
+            "isolated": sandboxed, "slots": self.slots, "uid_base": sb.UID_BASE,
+            "cgroup_root": sb.SANDBOX_CGROUP_ROOT, "scratch_mb": self.limits.scratch_mb,
+            "scratch_dir": "/tmp",
+            "child_env": {**sb.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"},
+        }
+        if sandboxed:
+            if self._cgroups is None:
+                self._cgroups = sb.SlotCgroups(self.slots)
+                self._cgroups.create()
+            argv = sb.bwrap_command(config, self._cgroups)
+            env: dict[str, str] = {"PATH": sb.BASE_ENV["PATH"]}
+            cwd = "/"
+        else:
+            self._workdir = self._workdir or tempfile.mkdtemp(prefix="questlab-runner-")
+            config["child_env"] = {**config["child_env"], "HOME": self._workdir}
+            config["child_env"].pop("TMPDIR")
+            argv = sb.plain_command(config)
+            env = {**sb.BASE_ENV, "HOME": self._workdir,
+                   "MPLCONFIGDIR": os.path.join(self._workdir, ".mpl")}
+            cwd = self._workdir
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd, limit=1 << 26)
+        parent = _Parent(proc)
+        parent.reader = asyncio.create_task(self._read_replies(parent))
+        parent.logger = asyncio.create_task(self._log_stderr(parent))
+        self._parent = parent
+        try:
+            await asyncio.wait_for(asyncio.shield(parent.ready), START_TIMEOUT_S)
+        except (asyncio.TimeoutError, ConnectionError) as e:
+            raise SandboxUnavailable(f"the warm parent did not start: {e or 'timed out'}") from e
+
+    async def _read_replies(self, parent: _Parent) -> None:
+        stdout = parent.proc.stdout
+        assert stdout is not None
+        try:
+            while True:
+                header = await stdout.readexactly(4)
+                (size,) = struct.unpack(">I", header)
+                msg = json.loads(await stdout.readexactly(size))
+                if msg.get("op") == "ready" and not parent.ready.done():
+                    parent.ready.set_result(msg)
+                elif msg.get("op") == "result":
+                    fut = parent.pending.pop(msg["id"], None)
+                    if fut and not fut.done():
+                        fut.set_result(msg["result"])
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            parent.alive = False
+            if not parent.ready.done():
+                parent.ready.set_exception(ConnectionError("the warm parent exited while starting"))
+            for fut in parent.pending.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("the warm parent exited"))
+            parent.pending.clear()
+
+    async def _log_stderr(self, parent: _Parent) -> None:
+        assert parent.proc.stderr is not None
+        async for line in parent.proc.stderr:
+            log.warning("warm parent: %s", line.decode(errors="replace").rstrip())
+
+    async def _stop_parent(self) -> None:
+        parent, self._parent = self._parent, None
+        if parent is None:
+            return
+        parent.alive = False
+        if parent.proc.returncode is None:
+            try:
+                parent.proc.kill()
+            except ProcessLookupError:
+                pass
+        await parent.proc.wait()
+        for task in (parent.reader, parent.logger):
+            if task:
+                try:
+                    await asyncio.wait_for(task, 5)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+
+    async def _ensure_parent(self) -> _Parent:
+        assert self._restart_lock is not None
+        async with self._restart_lock:
+            if self._parent is None or not self._parent.alive:
+                if self._closed:
+                    raise RuntimeError("the runner service is closed")
+                log.warning("the warm parent is gone; starting a new one")
+                await self._stop_parent()
+                await self._start_parent(sandboxed=self.sandboxed)
+            assert self._parent is not None
+            return self._parent
+
+    async def close(self) -> None:
+        """Stop the warm parent, end runs in flight and remove the cgroups."""
+        self._closed = True
+        await self._stop_parent()
+        if self._cgroups:
+            self._cgroups.remove()
+            self._cgroups = None
+        if self._workdir:
+            import shutil
+
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    # -- runs ------------------------------------------------------------------
+    def _retry_after(self) -> float:
+        typical = (sorted(self._recent_ms)[len(self._recent_ms) // 2] / 1000) if self._recent_ms else 0.1
+        return round(max(1.0, typical * (len(self._waiters) + 1) / self.slots), 1)
+
+    async def _acquire(self) -> int:
+        if self._free:
+            return self._free.pop()
+        if len(self._waiters) >= self.queue_size:
+            raise RunnerBusy(self._retry_after())
+        assert self._loop is not None
+        fut: asyncio.Future[int] = self._loop.create_future()
+        self._waiters.append(fut)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._release(fut.result())
+            else:
+                self._waiters.remove(fut)
+            raise
+
+    def _release(self, slot: int) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(slot)
+                return
+        self._free.append(slot)
+
+    async def run(self, code: str, *, limits: RunLimits | None = None,
+                  harness: str | None = None) -> RunResult:
+        """Run ``code`` in a fresh sandboxed child and return its result.
+
+        Args:
+            code: the learner's Python source.
+            limits: this run's limits (default: the service's).
+            harness: trusted grading code run in the same child afterwards;
+                see ``docs/runner.md``.
+
+        Raises:
+            RunnerBusy: when every slot is busy and the queue is full.
+            RuntimeError: when the service was not started or is closed.
+        """
+        if self._loop is None or self._closed:
+            raise RuntimeError("call 'await RunnerService.start()' before running code")
+        limits = (limits or self.limits).validate()
+        if len(code.encode()) + len((harness or "").encode()) > MAX_SOURCE_BYTES:
+            return RunResult(status="error", message=f"the code is longer than {MAX_SOURCE_BYTES} bytes")
+        slot = await self._acquire()
+        try:
+            result = await self._execute(slot, code, limits, harness)
+        finally:
+            self._release(slot)
+        self._recent_ms.append(result.duration_ms)
+        return result
+
+    async def _execute(self, slot: int, code: str, limits: RunLimits,
+                       harness: str | None) -> RunResult:
+        parent = await self._ensure_parent()
+        assert self._loop is not None and parent.proc.stdin is not None
+        self._next_id += 1
+        rid = self._next_id
+        fut: asyncio.Future[dict[str, Any]] = self._loop.create_future()
+        parent.pending[rid] = fut
+        data = json.dumps({"op": "run", "id": rid, "slot": slot, "code": code,
+                           "harness": harness, "limits": limits.to_json()}).encode()
+        started = time.monotonic()
+        try:
+            parent.proc.stdin.write(struct.pack(">I", len(data)) + data)
+            await parent.proc.stdin.drain()
+            reply = await asyncio.wait_for(fut, limits.wall_seconds + REPLY_GRACE_S)
+        except (ConnectionError, asyncio.TimeoutError) as e:
+            parent.pending.pop(rid, None)
+            stuck = isinstance(e, asyncio.TimeoutError)
+            if stuck and parent.alive:
+                log.error("the warm parent did not answer run %d in time; restarting it", rid)
+                parent.alive = False
+                try:
+                    parent.proc.kill()
+                except ProcessLookupError:
+                    pass
+            return RunResult(status="killed", duration_ms=(time.monotonic() - started) * 1000,
+                             message="the runner restarted during this run; please run it again")
+        return RunResult.from_json(reply)
+
+    # -- synchronous use -------------------------------------------------------
+    def run_sync(self, code: str, *, limits: RunLimits | None = None,
+                 harness: str | None = None) -> RunResult:
+        """Blocking :meth:`run` for the CLI and tests.
+
+        Starts the service on a private event-loop thread on first use unless
+        it was started on a loop already. Must not be called from inside that
+        loop's own thread.
+
+        Raises:
+            RunnerBusy, SandboxUnavailable: as :meth:`run` and :meth:`start`.
+        """
+        if self._loop is None:
+            ready = threading.Event()
+            loop = asyncio.new_event_loop()
+
+            def serve() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                loop.run_forever()
+
+            self._thread = threading.Thread(target=serve, name="questlab-runner", daemon=True)
+            self._thread.start()
+            ready.wait()
+            asyncio.run_coroutine_threadsafe(self.start(), loop).result()
+        assert self._loop is not None
+        if self._thread is None and self._loop.is_running() and _in_loop_thread(self._loop):
+            raise RuntimeError("run_sync was called from the service's own event loop; use 'await run()'")
+        coro = self.run(code, limits=limits, harness=harness)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def close_sync(self) -> None:
+        """Blocking :meth:`close` for a service used through :meth:`run_sync`."""
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.close(), self._loop).result()
+        if self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+
+def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

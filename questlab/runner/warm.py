@@ -1,0 +1,414 @@
+"""The warm parent: imports torch once, forks one single-use child per run.
+
+Started by :class:`questlab.runner.service.RunnerService` (inside bubblewrap
+when sandboxed) as ``python -I -c BOOTSTRAP CONFIG_JSON``. It speaks framed
+JSON (4-byte big-endian length, then UTF-8 JSON) on its stdin (requests) and
+stdout (replies):
+
+- request ``{"op": "run", "id": int, "slot": int, "code": str, "harness":
+  str|None, "limits": RunLimits.to_json()}``
+- reply ``{"op": "ready", "pid": int}`` once, then ``{"op": "result", "id":
+  int, "result": RunResult.to_json()}`` per run.
+
+It takes every fact about how a run ended from the kernel: the wait status and
+rusage from ``wait4``, CPU time and OOM kills from the slot's cgroups, the
+wall clock and output bytes from its own counting. The child only adds the
+traceback, images, module trees and report.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import selectors
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+from typing import Any
+
+from questlab.runner import _linux, child
+from questlab.runner.limits import RunLimits, limit_message
+from questlab.runner.result import RESULT_VERSION, make_inert
+
+MAX_EXTRAS_BYTES = 8_000_000
+CPU_POLL_S = 0.05
+EXIT_GRACE_S = 0.5
+
+
+def _warm_up() -> None:
+    """Import and exercise what lessons use, one thread, before any fork."""
+    import torch
+
+    torch.set_num_threads(1)  # before any torch op: OpenMP pools do not survive fork
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+    import numpy
+    import torch.nn.functional  # noqa: F401
+    import torch.optim  # noqa: F401
+    import torch.utils.data  # noqa: F401
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    out = model(torch.randn(3, 4))
+    print(model, out, sum(p.numel() for p in model.parameters()), file=io.StringIO())
+    numpy.random.seed()
+    print(numpy.arange(3) @ numpy.ones(3), file=io.StringIO())
+    fig = plt.figure()
+    plt.plot([0, 1], [1, 0])
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close("all")
+    child.collect_modules({"m": model})
+    child.trim_traceback(ValueError("warm-up"))
+
+
+class _Cgroups:
+    """Reads and writes of one slot's cgroup files (v1), as seen in the sandbox."""
+
+    def __init__(self, root: str, slot: int) -> None:
+        self.mem = f"{root}/memory/slot{slot}"
+        self.pids = f"{root}/pids/slot{slot}"
+        self.cpu = f"{root}/cpuacct/slot{slot}"
+        self.limits: tuple[int, int] | None = None
+
+    def apply(self, limits: RunLimits) -> None:
+        want = (limits.memory_mb, limits.processes)
+        if self.limits == want:
+            return
+        _write(f"{self.mem}/memory.limit_in_bytes", str(limits.memory_mb * 1024 * 1024))
+        _write(f"{self.pids}/pids.max", str(limits.processes))
+        self.limits = want
+
+    def oom_kills(self) -> int:
+        with open(f"{self.mem}/memory.oom_control") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+        return 0
+
+    def cpu_ns(self) -> int:
+        with open(f"{self.cpu}/cpuacct.usage") as f:
+            return int(f.read())
+
+
+def _write(path: str, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+class _Spare:
+    def __init__(self, slot: int, pid: int, req_w: int, out_r: int, err_r: int, res_r: int) -> None:
+        self.slot, self.pid, self.req_w = slot, pid, req_w
+        self.out_r, self.err_r, self.res_r = out_r, err_r, res_r
+
+
+class _Run:
+    def __init__(self, rid: int, spare: _Spare, limits: RunLimits, cg: _Cgroups | None,
+                 scratch: str | None) -> None:
+        self.id, self.spare, self.limits, self.cg, self.scratch = rid, spare, limits, cg, scratch
+        self.out, self.err, self.extras = bytearray(), bytearray(), bytearray()
+        self.open_fds = {spare.out_r, spare.err_r, spare.res_r}
+        self.truncated = False
+        self.kill_reason: str | None = None
+        self.wait: tuple[int, Any] | None = None
+        self.exited_at = 0.0
+        self.oom_before = cg.oom_kills() if cg else 0
+        self.cpu_before = cg.cpu_ns() if cg else 0
+        self.last_poll = self.started = time.monotonic()
+        self.deadline = self.started + limits.wall_seconds
+        self.pidfd = os.pidfd_open(spare.pid)
+
+
+class WarmParent:
+    """The event loop of the warm parent (see the module docstring)."""
+
+    def __init__(self, cfg: dict[str, Any], ctl_in: int, ctl_out: int) -> None:
+        self.cfg, self.ctl_in, self.ctl_out = cfg, ctl_in, ctl_out
+        self.sel = selectors.DefaultSelector()
+        self.spares: dict[int, _Spare] = {}
+        self.runs: dict[int, _Run] = {}  # by pid
+        self.fd_run: dict[int, _Run] = {}
+        self.inbuf = bytearray()
+        self.cgroups = ({s: _Cgroups(cfg["cgroup_root"], s) for s in range(cfg["slots"])}
+                        if cfg["isolated"] else {})
+        self.own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if cfg["isolated"] else -1
+
+    # -- spares ------------------------------------------------------------
+    def fork_spare(self, slot: int) -> None:
+        req_r, req_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if self.cfg["isolated"]:
+            _linux.unshare(_linux.CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:  # the spare child
+            status = child.SETUP_FAILED
+            try:
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                # Move the ends above 9 first so no dup2 clobbers a later source.
+                high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (devnull, out_w, err_w, res_w, req_r)]
+                for dst, src in enumerate(high):
+                    os.dup2(src, dst)
+                os.closerange(5, 1 << 16)
+                child.prepare_spare(self.cfg, slot)
+                child.serve_request(self.cfg, slot)
+            except BaseException as e:
+                try:
+                    os.write(2, f"the sandbox could not be prepared: {e!r}\n".encode())
+                except BaseException:
+                    pass
+            os._exit(status)
+        if self.cfg["isolated"]:
+            _linux.setns(self.own_pidns, _linux.CLONE_NEWPID)
+        for fd in (req_r, out_w, err_w, res_w):
+            os.close(fd)
+        self.spares[slot] = _Spare(slot, pid, req_w, out_r, err_r, res_r)
+
+    # -- requests ----------------------------------------------------------
+    def dispatch(self, req: dict[str, Any]) -> None:
+        slot = int(req["slot"])
+        limits = RunLimits.from_json(req["limits"])
+        spare = self.spares.pop(slot, None)
+        if spare is None:
+            self.fork_spare(slot)
+            spare = self.spares.pop(slot)
+        cg = self.cgroups.get(slot)
+        if cg:
+            cg.apply(limits)
+        scratch = None
+        payload = {"code": req["code"], "harness": req.get("harness"), "limits": limits.to_json()}
+        if not self.cfg["isolated"]:
+            scratch = tempfile.mkdtemp(prefix=f"questlab-run-{slot}-")
+            payload["scratch_dir"] = scratch
+        run = _Run(int(req["id"]), spare, limits, cg, scratch)
+        try:
+            os.write(spare.req_w, json.dumps(payload).encode())
+        except OSError:
+            pass  # the spare died while preparing; its wait status tells the rest
+        os.close(spare.req_w)
+        self.runs[spare.pid] = run
+        for fd in run.open_fds:
+            os.set_blocking(fd, False)
+            self.fd_run[fd] = run
+            self.sel.register(fd, selectors.EVENT_READ, "pipe")
+        self.sel.register(run.pidfd, selectors.EVENT_READ, "pidfd")
+        self.fd_run[run.pidfd] = run
+
+    def on_pipe(self, fd: int) -> None:
+        run = self.fd_run[fd]
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            self.sel.unregister(fd)
+            os.close(fd)
+            run.open_fds.discard(fd)
+            del self.fd_run[fd]
+            return
+        if fd == run.spare.res_r:
+            if len(run.extras) + len(data) <= MAX_EXTRAS_BYTES:
+                run.extras += data
+            return
+        buf = run.out if fd == run.spare.out_r else run.err
+        room = run.limits.output_bytes - len(run.out) - len(run.err)
+        if len(data) > room:
+            buf += data[: max(room, 0)]
+            run.truncated = True
+            self.kill(run, "output")
+        else:
+            buf += data
+
+    def on_exit(self, run: _Run) -> None:
+        self.sel.unregister(run.pidfd)
+        del self.fd_run[run.pidfd]
+        os.close(run.pidfd)
+        _, status, rusage = os.wait4(run.spare.pid, 0)
+        run.wait = (status, rusage)
+        run.exited_at = time.monotonic()
+        if not self.cfg["isolated"]:
+            try:  # everything left in the run's session
+                os.killpg(run.spare.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def kill(self, run: _Run, reason: str) -> None:
+        if run.kill_reason is None:
+            run.kill_reason = reason
+        if run.wait is None:
+            try:
+                os.kill(run.spare.pid, signal.SIGKILL)
+                if not self.cfg["isolated"]:
+                    os.killpg(run.spare.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def check_clocks(self, now: float) -> None:
+        for run in list(self.runs.values()):
+            if run.wait is not None:
+                if run.open_fds and now - run.exited_at > EXIT_GRACE_S:
+                    for fd in list(run.open_fds):  # held open by an escaped process
+                        self.sel.unregister(fd)
+                        os.close(fd)
+                        del self.fd_run[fd]
+                    run.open_fds.clear()
+                continue
+            if now >= run.deadline:
+                self.kill(run, "wall")
+            elif run.cg and now - run.last_poll >= CPU_POLL_S:
+                run.last_poll = now
+                if run.cg.cpu_ns() - run.cpu_before >= run.limits.cpu_seconds * 1e9:
+                    self.kill(run, "cpu")
+
+    def finish(self, run: _Run) -> None:
+        del self.runs[run.spare.pid]
+        assert run.wait is not None
+        status, rusage = run.wait
+        limits = run.limits
+        duration_ms = (run.exited_at - run.started) * 1000
+        own_cpu = rusage.ru_utime + rusage.ru_stime
+        cpu_ms = (run.cg.cpu_ns() - run.cpu_before) / 1e6 if run.cg else own_cpu * 1000
+        oom = bool(run.cg and run.cg.oom_kills() > run.oom_before)
+        exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        message = None
+        if run.kill_reason == "wall":
+            result, message = "timeout", limit_message("wall", limits)
+        elif run.kill_reason == "cpu":
+            result, message = "timeout", limit_message("cpu", limits)
+        elif run.kill_reason == "output":
+            result, message = "output_limit", limit_message("output", limits)
+        elif oom:
+            result, message = "memory", limit_message("memory", limits)
+        elif os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            rlimit_cpu = max(1, -(-limits.cpu_seconds // 1))
+            if sig in (signal.SIGKILL, signal.SIGXCPU) and own_cpu >= rlimit_cpu - 0.05:
+                result, message = "timeout", limit_message("cpu", limits)
+            elif sig == signal.SIGXFSZ:
+                result = "killed"
+                message = f"stopped: a file grew past the {limits.file_size_mb} MB file-size limit"
+            else:
+                result = "killed"
+                message = f"stopped by signal {signal.Signals(sig).name}"
+        elif exit_code == child.SETUP_FAILED and not run.extras:
+            result, message = "error", "the sandbox for this run could not be prepared"
+        elif exit_code:
+            result = "error"
+        else:
+            result = "ok"
+        extras: dict[str, Any] = {}
+        try:
+            extras = json.loads(run.extras) if run.extras else {}
+            if not isinstance(extras, dict):
+                extras = {}
+        except ValueError:
+            extras = {}
+        if run.scratch:
+            shutil.rmtree(run.scratch, ignore_errors=True)
+
+        def text(v: Any) -> str | None:
+            return make_inert(v) if isinstance(v, str) else None
+
+        images = [i for i in extras.get("images") or [] if isinstance(i, dict)
+                  and i.get("mime") == "image/png" and isinstance(i.get("data"), str)]
+        out = {
+            "version": RESULT_VERSION,
+            "status": result,
+            "stdout": make_inert(bytes(run.out)),
+            "stderr": make_inert(bytes(run.err)),
+            "truncated": run.truncated,
+            "exit_code": exit_code,
+            "duration_ms": round(duration_ms, 3),
+            "cpu_ms": round(cpu_ms, 3),
+            "traceback": text(extras.get("traceback")),
+            "message": message,
+            "images": [{"mime": "image/png", "data": i["data"]} for i in images],
+            "modules": [m for m in extras.get("modules") or [] if isinstance(m, dict)],
+            "report": extras.get("report"),
+            "harness_error": text(extras.get("harness_error")),
+        }
+        self.send({"op": "result", "id": run.id, "result": out})
+        self.fork_spare(run.spare.slot)
+
+    # -- control channel ---------------------------------------------------
+    def send(self, msg: dict[str, Any]) -> None:
+        data = json.dumps(msg).encode()
+        frame = struct.pack(">I", len(data)) + data
+        view, sent = memoryview(frame), 0
+        while sent < len(frame):
+            sent += os.write(self.ctl_out, view[sent:])
+
+    def on_control(self) -> bool:
+        data = os.read(self.ctl_in, 1 << 20)
+        if not data:
+            return False
+        self.inbuf += data
+        while len(self.inbuf) >= 4:
+            (size,) = struct.unpack(">I", self.inbuf[:4])
+            if len(self.inbuf) < 4 + size:
+                break
+            msg = json.loads(self.inbuf[4 : 4 + size])
+            del self.inbuf[: 4 + size]
+            if msg.get("op") == "run":
+                self.dispatch(msg)
+        return True
+
+    def loop(self) -> None:
+        for slot in range(self.cfg["slots"]):
+            self.fork_spare(slot)
+        self.sel.register(self.ctl_in, selectors.EVENT_READ, "control")
+        self.send({"op": "ready", "pid": os.getpid()})
+        while True:
+            timeout = CPU_POLL_S if self.runs else None
+            for key, _ in self.sel.select(timeout):
+                if key.data == "control":
+                    if not self.on_control():
+                        return
+                elif key.data == "pidfd":
+                    if key.fd in self.fd_run:
+                        self.on_exit(self.fd_run[key.fd])
+                elif key.fd in self.fd_run:
+                    self.on_pipe(key.fd)
+            now = time.monotonic()
+            self.check_clocks(now)
+            for run in [r for r in self.runs.values() if r.wait is not None and not r.open_fds]:
+                self.finish(run)
+
+
+def main() -> None:
+    """Entry point: ``sys.argv[1]`` is the JSON configuration from the service."""
+    cfg = json.loads(sys.argv[1])
+    ctl_in, ctl_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # stray prints of the parent go to the log, never the channel
+    os.close(devnull)
+    _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    _warm_up()
+    parent = WarmParent(cfg, ctl_in, ctl_out)
+    try:
+        parent.loop()
+    finally:
+        for pid in list(parent.runs):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for spare in parent.spares.values():
+            try:
+                os.kill(spare.pid, signal.SIGKILL)
+            except OSError:
+                pass
