@@ -172,18 +172,26 @@ def unregistered_buffer(sub: Submission, failure: BaseException) -> Finding | No
     return None
 
 
-@diagnosis("forward_call", "hooks", "output")
+def _forward_calls(tree: ast.Module) -> list[ast.Call]:
+    """Calls ``something.forward(...)`` other than ``super().forward(...)``, in source order."""
+    calls = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "forward" and ast.unparse(node.func.value) != "super()"]
+    return sorted(calls, key=lambda node: (node.lineno, node.col_offset))
+
+
+@diagnosis("forward_call", "forward", "hooks", "output")
 def forward_call(sub: Submission, failure: BaseException) -> Finding | None:
     """``module.forward(x)`` called directly, which skips hooks: call ``module(x)``."""
     tree = sub.tree()
-    for node in ast.walk(tree) if tree else ():
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "forward"
-                and not (isinstance(node.func.value, ast.Call) and ast.unparse(node.func.value) == "super()")):
-            target = ast.unparse(node.func.value)
-            args = ", ".join(ast.unparse(a) for a in [*node.args, *node.keywords])
-            return Finding("diag_forward_call", {"line": node.lineno, "call": ast.unparse(node),
-                                                 "fixed": f"{target}({args})"})
-    return None
+    calls = _forward_calls(tree) if tree else []
+    if not calls:
+        return None
+    node = calls[0]
+    assert isinstance(node.func, ast.Attribute)
+    args = ", ".join(ast.unparse(a) for a in [*node.args, *node.keywords])
+    return Finding("diag_forward_call", {"line": node.lineno, "call": ast.unparse(node),
+                                         "fixed": f"{ast.unparse(node.func.value)}({args})"})
 
 
 @diagnosis("layer_size", "structure", "parameters", "output")

@@ -41,7 +41,8 @@ def learner_error(exc: BaseException | None) -> dict[str, Any] | None:
     """Describe the exception that ended the learner's program (``None`` for a normal end or ``sys.exit(0)``)."""
     if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
         return None
-    return {"type": type(exc).__name__, "message": str(exc)[:500], "line": api.learner_line(exc),
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    return {"type": type(exc).__name__, "message": message[:500], "line": api.learner_line(exc),
             "syntax": isinstance(exc, SyntaxError)}
 
 

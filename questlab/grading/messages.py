@@ -217,8 +217,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "[output truncated: showing the first {shown:,} of {total:,} characters]",
         "ko": "[출력이 잘렸습니다: 전체 {total:,}자 중 처음 {shown:,}자만 보입니다]",
     },
-    "and_more": {"en": "and {count} more", "ko": "외 {count}개"},
-    "none": {"en": "none", "ko": "없음"},
+    "same_cause": {
+        "en": "Same cause as in `{name}` above.",
+        "ko": "위의 `{name}` 검사와 같은 원인입니다.",
+    },
 }
 
 

@@ -42,15 +42,22 @@ def _error(message: str, locale: str, tests: list[dict[str, Any]] | None = None)
             "tests": tests or []}
 
 
-def _test(raw: dict[str, Any], stdout: str, locale: str) -> dict[str, Any]:
+def _test(raw: dict[str, Any], stdout: str, locale: str, explained: dict[str, str]) -> dict[str, Any]:
+    """One test entry; ``explained`` maps diagnoses already spelled out to the test that did it."""
     status = raw.get("status") if raw.get("status") in ("pass", "fail", "error") else "error"
     message = None
     failure, diagnosis = raw.get("failure"), raw.get("diagnosis")
     if status != "pass" and failure:
         message = localize(failure.get("key", ""), failure.get("params"), locale, text=failure.get("text"))
     if status != "pass" and diagnosis:
-        explained = localize(diagnosis.get("key", ""), diagnosis.get("params"), locale)
-        message = f"{message} {explained}" if message else explained
+        # The first test a mistake breaks explains it; later ones point back instead of repeating it.
+        signature = repr((diagnosis.get("key"), sorted((diagnosis.get("params") or {}).items())))
+        if signature in explained:
+            why = localize("same_cause", {"name": explained[signature]}, locale)
+        else:
+            explained[signature] = str(raw.get("name", ""))
+            why = localize(diagnosis.get("key", ""), diagnosis.get("params"), locale)
+        message = f"{message} {why}" if message else why
     if raw.get("uses_output"):
         output = cap_output(stdout, locale)
     else:
@@ -90,7 +97,8 @@ def grading_from_run(result: Any, locale: str = "en") -> dict[str, Any]:
         out["grader_error"] = report["checks_error"]
         return out
     stdout = getattr(result, "stdout", "") or ""
-    tests = [_test(t, stdout, locale) for t in report["tests"] if isinstance(t, dict)]
+    explained: dict[str, str] = {}
+    tests = [_test(t, stdout, locale, explained) for t in report["tests"] if isinstance(t, dict)]
     learner = report.get("learner_error")
     if learner:
         detail = (getattr(result, "traceback", None) or "").rstrip()
