@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from questlab.web import ops, pages
+from questlab.web import exercises, ops, pages
 
 page_router = APIRouter()
 api_router = APIRouter()
@@ -19,6 +19,7 @@ PAGES = [
 
 API = [
     ("GET", "/-/health", ops.health, "health"),
+    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/submit", exercises.submit, "submit"),
 ]
 
 for method, path, handler, name in PAGES:
