@@ -64,6 +64,6 @@ def current_user_id(request: Any) -> int | None:
 
 
 def exercise_xp(quest: Any, first_try: bool) -> int:
-    """XP a visitor's first pass of an exercise earns: the quest's ``[xp] exercise`` plus the first-try bonus."""
+    """XP for a visitor's first pass: the quest's ``[xp] exercise``, plus the first-try bonus."""
     xp = quest.config.xp
     return int(xp.exercise + (xp.first_try_bonus if first_try else 0))

@@ -85,7 +85,9 @@ def _exceptions(sub: Submission, failure: BaseException) -> list[BaseException]:
 
 def _is_super_init(call: ast.AST) -> bool:
     """``super().__init__(...)``, ``super(C, self).__init__(...)`` or ``nn.Module.__init__(self)``."""
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "__init__"):
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return False
+    if call.func.attr != "__init__":
         return False
     target = call.func.value
     if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "super":
@@ -103,9 +105,10 @@ def _init_order(cls: ast.ClassDef) -> tuple[int | None, tuple[str, int] | None] 
                     super_line = node.lineno
                 if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                     for t in node.targets:
-                        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
-                            if first is None or node.lineno < first[1]:
-                                first = (t.attr, node.lineno)
+                        if not (isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self"):
+                            continue
+                        if first is None or node.lineno < first[1]:
+                            first = (t.attr, node.lineno)
             return super_line, first
     return None
 
@@ -208,7 +211,8 @@ def layer_size(sub: Submission, failure: BaseException) -> Finding | None:
         got = actual.get(name)
         if got != want:
             shown = f"{got:,}" if got is not None else "-"
-            desc = f" [{type(modules[name]).__name__}({modules[name].extra_repr()})]" if name in modules else ""
+            module = modules.get(name)
+            desc = f" [{type(module).__name__}({module.extra_repr()})]" if module is not None else ""
             rows.append(f"{name}: {want:,} → {shown}{desc}")
     if not rows or len(rows) == len(expected) and not any(n in actual for n in expected):
         return None  # nothing in common: a structural problem, not a size one

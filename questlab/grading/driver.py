@@ -38,7 +38,7 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def learner_error(exc: BaseException | None) -> dict[str, Any] | None:
-    """Describe the exception that ended the learner's program (``None`` for a normal end or ``sys.exit(0)``)."""
+    """Describe the exception that ended the learner's program (``None``: normal end or ``sys.exit(0)``)."""
     if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
         return None
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
@@ -81,7 +81,8 @@ def run_checks(checks_source: str, ns: dict[str, Any], exc: BaseException | None
     sub = api.Submission(ns, exc, learner_stdout())
     saved = sys.stdout, sys.stderr
     try:
-        exec(compile(checks_source, "checks.py", "exec"), {"__name__": "checks", "__builtins__": __builtins__})
+        namespace = {"__name__": "checks", "__builtins__": __builtins__}
+        exec(compile(checks_source, "checks.py", "exec"), namespace)
     except BaseException:
         raw["checks_error"] = traceback.format_exc()[-4000:]
         report(raw)

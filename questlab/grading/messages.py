@@ -211,7 +211,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "grader_broken": {
         "en": "The checks for this exercise failed to run. This is a problem with the exercise, not your "
               "code; please report it.",
-        "ko": "이 연습 문제의 검사가 실행되지 못했습니다. 코드 문제가 아니라 연습 문제의 문제이니 신고해 주세요.",
+        "ko": "이 연습 문제의 검사가 실행되지 못했습니다. "
+              "코드 문제가 아니라 연습 문제의 문제이니 신고해 주세요.",
     },
     "output_truncated": {
         "en": "[output truncated: showing the first {shown:,} of {total:,} characters]",

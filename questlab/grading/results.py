@@ -102,7 +102,9 @@ def grading_from_run(result: Any, locale: str = "en") -> dict[str, Any]:
     learner = report.get("learner_error")
     if learner:
         detail = (getattr(result, "traceback", None) or "").rstrip()
-        error = f"{learner.get('type')}: {learner.get('message')}" if learner.get("message") else learner.get("type")
+        error = learner.get("type")
+        if learner.get("message"):
+            error = f"{error}: {learner.get('message')}"
         params = {"error": error, "line": learner.get("line"), "detail": detail}
         key = "syntax_error" if learner.get("syntax") else (
             "learner_raised" if learner.get("line") else "learner_raised_noline")

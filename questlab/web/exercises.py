@@ -44,7 +44,8 @@ class Submission(BaseModel):
 
 
 def _sign(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), b"questlab attempts v1\x00" + payload.encode(), hashlib.sha256).digest()
+    message = b"questlab attempts v1\x00" + payload.encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
@@ -97,9 +98,10 @@ async def submit(request: Request, quest_slug: str, chapter_slug: str, lesson_sl
     try:
         result = await runner.run(body.code, harness=build_harness(exercise.checks))
     except RunnerBusy as busy:
-        results = {"version": RESULTS_VERSION, "status": "error", "message": localize("run_busy", None, locale),
-                   "locale": locale, "tests": []}
-        return JSONResponse(results, status_code=503, headers={"Retry-After": str(max(1, round(busy.retry_after_s)))})
+        refused = {"version": RESULTS_VERSION, "status": "error", "locale": locale, "tests": [],
+                   "message": localize("run_busy", None, locale)}
+        retry = str(max(1, round(busy.retry_after_s)))
+        return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
     results: dict[str, Any] = grading_from_run(result, locale)
     if grader_error := results.pop("grader_error", None):
         log.error("checks of %s/%s failed to run:\n%s", quest.slug, lesson.key, grader_error)

@@ -50,7 +50,8 @@ async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -
             validate(body)
             assert body["status"] == "fail" and body["locale"] == "ko"
             assert body["xp_awarded"] == 0 and body["completion_token"] is None and body["attempts"] == 1
-            assert any(t["diagnosis"] == "plain_list" and "nn.ModuleList" in t["message"] for t in body["tests"])
+            diagnosed = [t for t in body["tests"] if t["diagnosis"] == "plain_list"]
+            assert diagnosed and "nn.ModuleList" in diagnosed[0]["message"]
 
             # Then the solution: a pass, but not on the first try.
             solution = (EXERCISE / "solution.py").read_text()
