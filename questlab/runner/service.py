@@ -79,8 +79,8 @@ class RunnerService:
                  limits: RunLimits = RunLimits(), sandbox: str = "auto") -> None:
         if sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {sandbox!r}")
-        if slots < 1 or queue_size < 0:
-            raise ValueError("slots must be at least 1 and queue_size at least 0")
+        if not 1 <= slots <= sb.MAX_SLOTS or queue_size < 0:
+            raise ValueError(f"slots must be 1 to {sb.MAX_SLOTS} and queue_size at least 0")
         self.slots, self.queue_size, self.limits = slots, queue_size, limits.validate()
         self.mode = sandbox
         self.sandboxed = False
@@ -96,6 +96,8 @@ class RunnerService:
         self._closed = False
         self._recent_ms: collections.deque[float] = collections.deque(maxlen=50)
         self._workdir: str | None = None
+        #: Slot k runs as uid ``uid_base + k`` (bubblewrap mode).
+        self.uid_base = sb.next_uid_base()
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -141,7 +143,7 @@ class RunnerService:
 
     async def _start_parent(self, *, sandboxed: bool) -> None:
         config: dict[str, Any] = {
-            "isolated": sandboxed, "slots": self.slots, "uid_base": sb.UID_BASE,
+            "isolated": sandboxed, "slots": self.slots, "uid_base": self.uid_base,
             "cgroup_root": sb.SANDBOX_CGROUP_ROOT, "scratch_mb": self.limits.scratch_mb,
             "scratch_dir": "/tmp",
             "child_env": {**sb.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"},
@@ -158,7 +160,7 @@ class RunnerService:
             config["child_env"] = {**config["child_env"], "HOME": self._workdir}
             config["child_env"].pop("TMPDIR")
             argv = sb.plain_command(config)
-            env = {**sb.BASE_ENV, "HOME": self._workdir,
+            env = {**sb.BASE_ENV, **sb.PARENT_ENV, "HOME": self._workdir,
                    "MPLCONFIGDIR": os.path.join(self._workdir, ".mpl")}
             cwd = self._workdir
         proc = await asyncio.create_subprocess_exec(

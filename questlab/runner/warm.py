@@ -81,10 +81,10 @@ def _warm_up() -> None:
 class _Cgroups:
     """Reads and writes of one slot's cgroup files (v1), as seen in the sandbox."""
 
-    def __init__(self, root: str, slot: int) -> None:
-        self.mem = f"{root}/memory/slot{slot}"
-        self.pids = f"{root}/pids/slot{slot}"
-        self.cpu = f"{root}/cpuacct/slot{slot}"
+    def __init__(self, root: str, name: str) -> None:
+        self.mem = f"{root}/memory/{name}"
+        self.pids = f"{root}/pids/{name}"
+        self.cpu = f"{root}/cpuacct/{name}"
         self.limits: tuple[int, int] | None = None
 
     def apply(self, limits: RunLimits) -> None:
@@ -113,8 +113,9 @@ def _write(path: str, value: str) -> None:
 
 
 class _Spare:
-    def __init__(self, slot: int, pid: int, req_w: int, out_r: int, err_r: int, res_r: int) -> None:
-        self.slot, self.pid, self.req_w = slot, pid, req_w
+    def __init__(self, slot: int, half: int, pid: int, req_w: int, out_r: int, err_r: int,
+                 res_r: int) -> None:
+        self.slot, self.half, self.pid, self.req_w = slot, half, pid, req_w
         self.out_r, self.err_r, self.res_r = out_r, err_r, res_r
 
 
@@ -145,12 +146,15 @@ class WarmParent:
         self.runs: dict[int, _Run] = {}  # by pid
         self.fd_run: dict[int, _Run] = {}
         self.inbuf = bytearray()
-        self.cgroups = ({s: _Cgroups(cfg["cgroup_root"], s) for s in range(cfg["slots"])}
-                        if cfg["isolated"] else {})
+        self.cgroups = ({(s, h): _Cgroups(cfg["cgroup_root"], f"slot{s}-{h}")
+                         for s in range(cfg["slots"]) for h in (0, 1)} if cfg["isolated"] else {})
+        self.next_half = [0] * cfg["slots"]
         self.own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if cfg["isolated"] else -1
 
     # -- spares ------------------------------------------------------------
     def fork_spare(self, slot: int) -> None:
+        half = self.next_half[slot]
+        self.next_half[slot] ^= 1
         req_r, req_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -169,7 +173,7 @@ class WarmParent:
                 for dst, src in enumerate(high):
                     os.dup2(src, dst)
                 os.closerange(5, 1 << 16)
-                child.prepare_spare(self.cfg, slot)
+                child.prepare_spare(self.cfg, slot, half)
                 child.serve_request(self.cfg, slot)
             except BaseException as e:
                 try:
@@ -181,7 +185,7 @@ class WarmParent:
             _linux.setns(self.own_pidns, _linux.CLONE_NEWPID)
         for fd in (req_r, out_w, err_w, res_w):
             os.close(fd)
-        self.spares[slot] = _Spare(slot, pid, req_w, out_r, err_r, res_r)
+        self.spares[slot] = _Spare(slot, half, pid, req_w, out_r, err_r, res_r)
 
     # -- requests ----------------------------------------------------------
     def dispatch(self, req: dict[str, Any]) -> None:
@@ -191,7 +195,7 @@ class WarmParent:
         if spare is None:
             self.fork_spare(slot)
             spare = self.spares.pop(slot)
-        cg = self.cgroups.get(slot)
+        cg = self.cgroups.get((slot, spare.half))
         if cg:
             cg.apply(limits)
         scratch = None
