@@ -58,13 +58,15 @@ async def bench_service(sandbox: str, n: int) -> float:
         dur.append(r.duration_ms)
         assert r.status == "ok", r
     p50 = statistics.median(lat)
-    print(f"RunnerService.run: p50 {p50:.1f} ms, p95 {pct(lat, 0.95):.1f} ms "
-          f"(child's own duration p50 {statistics.median(dur):.1f} ms)")
+    print(
+        f"RunnerService.run: p50 {p50:.1f} ms, p95 {pct(lat, 0.95):.1f} ms "
+        f"(child's own duration p50 {statistics.median(dur):.1f} ms)"
+    )
     for clients in (1, 2, 4):
         done = 0
         stop = time.perf_counter() + 5
 
-        async def client() -> None:
+        async def client(stop: float = stop) -> None:
             nonlocal done
             while time.perf_counter() < stop:
                 r = await service.run(SNIPPET)

@@ -73,13 +73,22 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
     _linux.unshare(_linux.CLONE_NEWNS)
     _linux.mount(None, "/", None, _linux.MS_REC | _linux.MS_PRIVATE)
     _linux.mount("proc", "/proc", "proc", _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC)
-    _linux.mount("tmpfs", "/tmp", "tmpfs", _linux.MS_NOSUID | _linux.MS_NODEV,
-                 f"size={cfg['scratch_mb']}m,mode=0700,uid={uid},gid={uid}")
+    _linux.mount(
+        "tmpfs",
+        "/tmp",
+        "tmpfs",
+        _linux.MS_NOSUID | _linux.MS_NODEV,
+        f"size={cfg['scratch_mb']}m,mode=0700,uid={uid},gid={uid}",
+    )
     if os.path.isdir("/dev/shm"):
         _linux.mount("/tmp", "/dev/shm", None, _linux.MS_BIND)
-    _linux.mount("tmpfs", "/run", "tmpfs",
-                 _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC | _linux.MS_RDONLY,
-                 "size=16k,mode=0755")
+    _linux.mount(
+        "tmpfs",
+        "/run",
+        "tmpfs",
+        _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC | _linux.MS_RDONLY,
+        "size=16k,mode=0755",
+    )
     _linux.drop_bounding_capabilities()
 
 
@@ -117,8 +126,13 @@ def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if cfg["isolated"]:
         if limits.scratch_mb != cfg["scratch_mb"]:
-            _linux.mount(None, "/tmp", None, _linux.MS_REMOUNT | _linux.MS_NOSUID | _linux.MS_NODEV,
-                         f"size={limits.scratch_mb}m")
+            _linux.mount(
+                None,
+                "/tmp",
+                None,
+                _linux.MS_REMOUNT | _linux.MS_NOSUID | _linux.MS_NODEV,
+                f"size={limits.scratch_mb}m",
+            )
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         uid = cfg["uid_base"] + slot
         os.setgroups([])
@@ -255,8 +269,14 @@ def collect_images() -> list[dict[str, str]]:
     return images
 
 
-def _run_harness(source: str, ns: dict[str, Any], exc: BaseException | None,
-                 tee: _TeeRaw, stdout: io.TextIOWrapper, extras: dict[str, Any]) -> None:
+def _run_harness(
+    source: str,
+    ns: dict[str, Any],
+    exc: BaseException | None,
+    tee: _TeeRaw,
+    stdout: io.TextIOWrapper,
+    extras: dict[str, Any],
+) -> None:
     def learner_stdout() -> str:
         stdout.flush()
         return tee.kept.decode("utf-8", errors="replace")
@@ -267,8 +287,14 @@ def _run_harness(source: str, ns: dict[str, Any], exc: BaseException | None,
             raise ValueError(f"report is {len(text)} bytes; the cap is {MAX_REPORT_BYTES}")
         extras["report"] = json.loads(text)
 
-    hns = {"__name__": "__harness__", "__builtins__": builtins, "learner_ns": ns,
-           "learner_exception": exc, "learner_stdout": learner_stdout, "report": report}
+    hns = {
+        "__name__": "__harness__",
+        "__builtins__": builtins,
+        "learner_ns": ns,
+        "learner_exception": exc,
+        "learner_stdout": learner_stdout,
+        "report": report,
+    }
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = io.StringIO()  # the harness's prints stay out of learner output
     try:
@@ -295,8 +321,9 @@ def serve_request(cfg: dict[str, Any], slot: int) -> None:
 
     tee = _TeeRaw(1, limits.output_bytes)
     stdout = io.TextIOWrapper(io.BufferedWriter(tee), encoding="utf-8", errors="backslashreplace")
-    stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8",
-                              errors="backslashreplace", line_buffering=True)
+    stderr = io.TextIOWrapper(
+        open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
+    )
     sys.stdout, sys.stderr = stdout, stderr
     sys.stdin = open(os.devnull)
     sys.argv = [LEARNER_FILE]

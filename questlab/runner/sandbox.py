@@ -34,16 +34,14 @@ def next_uid_base() -> int:
     """First slot uid for a new service of this process (distinct per service and pid)."""
     return UID_BASE + ((os.getpid() + 1009 * next(_instances)) % UID_BLOCKS) * MAX_SLOTS
 
+
 #: Where the per-slot cgroup folders appear inside the sandbox.
 SANDBOX_CGROUP_ROOT = "/run/questlab/cg"
 #: Where the questlab package appears inside the sandbox.
 SANDBOX_PACKAGE_ROOT = "/opt/questlab"
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 
-BOOTSTRAP = (
-    "import sys; sys.path.insert(0, sys.argv[2]); "
-    "from questlab.runner.warm import main; main()"
-)
+BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[2]); from questlab.runner.warm import main; main()"
 
 # Environment of the warm parent and, with HOME/TMPDIR at scratch, of every
 # run: an allow-list, so no server secret or database URL ever reaches it.
@@ -81,8 +79,10 @@ def probe_bwrap() -> str | None:
     if bwrap_path() is None:
         return "bwrap is not installed (Debian package 'bubblewrap')"
     if os.geteuid() != 0:
-        return ("the sandbox must be started as root: each run drops to its own uid, "
-                "which an unprivileged server cannot switch to")
+        return (
+            "the sandbox must be started as root: each run drops to its own uid, "
+            "which an unprivileged server cannot switch to"
+        )
     for ctl in CONTROLLERS:
         if not os.access(CGROUP_V1 / ctl, os.W_OK):
             return f"cgroup v1 controller '{ctl}' is not mounted writable at {CGROUP_V1 / ctl}"
@@ -165,13 +165,17 @@ def _rmtree_cgroup(path: Path) -> bool:
 
 def _python_roots() -> list[str]:
     """Folders the interpreter, the standard library and site-packages live in."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix,
-             str(Path(os.path.realpath(sys.executable)).parent.parent)}
+    roots = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        str(Path(os.path.realpath(sys.executable)).parent.parent),
+    }
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         path = sysconfig.get_paths().get(key)
         if path:
             roots.add(os.path.realpath(path))
-    keep = []
+    keep: list[str] = []
     for root in sorted(roots, key=len):
         if root.startswith("/usr/") or root == "/usr":
             continue
@@ -189,10 +193,21 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
     """
     bwrap = bwrap_path()
     assert bwrap is not None
-    args = [bwrap, "--die-with-parent", "--new-session",
-            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--hostname", "questlab-sandbox",
-            "--ro-bind", "/usr", "/usr"]
+    args = [
+        bwrap,
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "questlab-sandbox",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = f"/{name}"
         if os.path.islink(path):
@@ -202,8 +217,18 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
     for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types", "/etc/fonts"):
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run",
-             "--dir", SANDBOX_CGROUP_ROOT]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/run",
+        "--dir",
+        SANDBOX_CGROUP_ROOT,
+    ]
     binds = [(root, root) for root in _python_roots()]
     binds.append((str(Path(PACKAGE_ROOT) / "questlab"), f"{SANDBOX_PACKAGE_ROOT}/questlab"))
     made: set[str] = set()

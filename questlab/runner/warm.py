@@ -113,15 +113,17 @@ def _write(path: str, value: str) -> None:
 
 
 class _Spare:
-    def __init__(self, slot: int, half: int, pid: int, req_w: int, out_r: int, err_r: int,
-                 res_r: int) -> None:
+    def __init__(
+        self, slot: int, half: int, pid: int, req_w: int, out_r: int, err_r: int, res_r: int
+    ) -> None:
         self.slot, self.half, self.pid, self.req_w = slot, half, pid, req_w
         self.out_r, self.err_r, self.res_r = out_r, err_r, res_r
 
 
 class _Run:
-    def __init__(self, rid: int, spare: _Spare, limits: RunLimits, cg: _Cgroups | None,
-                 scratch: str | None) -> None:
+    def __init__(
+        self, rid: int, spare: _Spare, limits: RunLimits, cg: _Cgroups | None, scratch: str | None
+    ) -> None:
         self.id, self.spare, self.limits, self.cg, self.scratch = rid, spare, limits, cg, scratch
         self.out, self.err, self.extras = bytearray(), bytearray(), bytearray()
         self.open_fds = {spare.out_r, spare.err_r, spare.res_r}
@@ -146,8 +148,15 @@ class WarmParent:
         self.runs: dict[int, _Run] = {}  # by pid
         self.fd_run: dict[int, _Run] = {}
         self.inbuf = bytearray()
-        self.cgroups = ({(s, h): _Cgroups(cfg["cgroup_root"], f"slot{s}-{h}")
-                         for s in range(cfg["slots"]) for h in (0, 1)} if cfg["isolated"] else {})
+        self.cgroups = (
+            {
+                (s, h): _Cgroups(cfg["cgroup_root"], f"slot{s}-{h}")
+                for s in range(cfg["slots"])
+                for h in (0, 1)
+            }
+            if cfg["isolated"]
+            else {}
+        )
         self.next_half = [0] * cfg["slots"]
         self.own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if cfg["isolated"] else -1
 
@@ -340,8 +349,11 @@ class WarmParent:
         def text(v: Any) -> str | None:
             return make_inert(v) if isinstance(v, str) else None
 
-        images = [i for i in extras.get("images") or [] if isinstance(i, dict)
-                  and i.get("mime") == "image/png" and isinstance(i.get("data"), str)]
+        images = [
+            i
+            for i in extras.get("images") or []
+            if isinstance(i, dict) and i.get("mime") == "image/png" and isinstance(i.get("data"), str)
+        ]
         out = {
             "version": RESULT_VERSION,
             "status": result,
