@@ -325,7 +325,7 @@ def serve_request(cfg: dict[str, Any], slot: int) -> None:
         open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
     sys.stdout, sys.stderr = stdout, stderr
-    sys.stdin = open(os.devnull)
+    sys.stdin = open(0, closefd=False)  # fd 0 is /dev/null
     sys.argv = [LEARNER_FILE]
 
     code: str = request["code"]

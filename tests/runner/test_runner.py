@@ -229,3 +229,23 @@ def test_every_limit_is_documented() -> None:
     for name in LIMIT_HELP:
         default = getattr(RunLimits(), name)
         assert re.search(rf"`{name}`\s*\|\s*{default:g}", doc), f"docs/runner.md lacks a row for {name}"
+
+
+def test_open_files_limit(runner: RunnerService) -> None:
+    code = "fs = [open('/dev/null') for _ in range(100)]\nprint(len(fs))"
+    r = runner.run_sync(code, limits=RunLimits(open_files=50))
+    assert r.status == "error" and "Too many open files" in (r.traceback or "")
+
+
+def test_scratch_size_per_run(runner: RunnerService) -> None:
+    code = "with open('/tmp/f', 'wb') as f:\n    for _ in range(12):\n        f.write(b'x' * 1_000_000)"
+    small = runner.run_sync(code, limits=RunLimits(scratch_mb=8))
+    assert small.status == "error" and "No space left on device" in (small.traceback or "")
+    assert runner.run_sync(code).status == "ok"
+
+
+def test_only_its_own_descriptors_are_open(runner: RunnerService) -> None:
+    r = runner.run_sync("import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))")
+    assert r.status == "ok"
+    fds = eval(r.stdout)
+    assert set(fds) - {0, 1, 2, 3} == {max(fds)}  # the listing's own descriptor
