@@ -1,0 +1,76 @@
+"""Shared fixtures: one sandboxed RunnerService for the whole runner suite.
+
+Tests that need bubblewrap must run, not skip, wherever /usr/bin/bwrap
+exists: the fixture fails loudly when bwrap is installed but the sandbox
+cannot start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from questlab.runner import RunLimits, RunnerService
+from questlab.runner.sandbox import probe_bwrap
+
+FAKE_SECRET = "qlsecret-7f3a9c0d2e1b-do-not-leak"
+os.environ["QUESTLAB_SECRET_KEY"] = FAKE_SECRET
+os.environ["QUESTLAB_DATABASE_URL"] = f"sqlite:////srv/questlab/{FAKE_SECRET}.db"
+
+HAVE_BWRAP = os.path.exists("/usr/bin/bwrap")
+#: Short limits so that hostile programs end quickly.
+FAST = RunLimits(cpu_seconds=2, wall_seconds=3, memory_mb=256, processes=64, output_bytes=64_000)
+
+
+@pytest.fixture(scope="session")
+def runner() -> Iterator[RunnerService]:
+    """A started, bubblewrap-sandboxed service (the suite fails if bwrap exists but will not work)."""
+    if not HAVE_BWRAP:
+        pytest.skip("bubblewrap is not installed here")
+    reason = probe_bwrap()
+    assert reason is None, f"/usr/bin/bwrap exists but the sandbox cannot work: {reason}"
+    service = RunnerService(slots=2, queue_size=16, limits=FAST, sandbox="bwrap")
+    service.run_sync("pass")
+    assert service.sandboxed
+    yield service
+    service.close_sync()
+
+
+def run_many(service: RunnerService, codes: list[str], **kw: Any) -> list[Any]:
+    """Run several programs at once through the service's own event loop."""
+    assert service._loop is not None
+
+    async def all_of() -> list[Any]:
+        return await asyncio.gather(*(service.run(c, **kw) for c in codes), return_exceptions=True)
+
+    return asyncio.run_coroutine_threadsafe(all_of(), service._loop).result(120)
+
+
+def sandbox_processes(service: RunnerService) -> list[str]:
+    """Host view: processes whose real uid is one of the service's slot uids, as 'pid cmdline'."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            uid = int(status.split("Uid:")[1].split()[0])
+            if service.uid_base <= uid < service.uid_base + service.slots:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{entry.name} {cmd}")
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def assert_healthy(service: RunnerService) -> None:
+    """The service still runs ordinary code, and nothing of earlier runs is left alive."""
+    result = service.run_sync("import torch\nprint(int(torch.ones(2, 2).sum()))")
+    assert result.status == "ok", result
+    assert result.stdout == "4\n"
+    assert sandbox_processes(service) == []

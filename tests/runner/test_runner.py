@@ -1,0 +1,251 @@
+"""Normal behaviour of the runner: output, tracebacks, images, modules, harness, queue."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from questlab.runner import (
+    RESULT_VERSION,
+    RunLimits,
+    RunnerBusy,
+    RunnerService,
+    RunResult,
+    SandboxUnavailable,
+)
+from questlab.runner import sandbox as sb
+from questlab.runner.limits import LIMIT_HELP
+from questlab.runner.result import make_inert
+
+from .conftest import assert_healthy
+
+MLP = """
+import torch
+from torch import nn
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 128)
+        self.fc3 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+model = MLP()
+alias = model
+print(sum(p.numel() for p in model.parameters()))
+"""
+
+
+def test_output_and_result_shape(runner: RunnerService) -> None:
+    r = runner.run_sync("import sys\nprint('hello')\nprint('warn', file=sys.stderr)")
+    assert (r.status, r.stdout, r.stderr, r.exit_code) == ("ok", "hello\n", "warn\n", 0)
+    data = r.to_json()
+    assert data["version"] == RESULT_VERSION
+    assert set(data) == {
+        "version",
+        "status",
+        "stdout",
+        "stderr",
+        "truncated",
+        "exit_code",
+        "duration_ms",
+        "cpu_ms",
+        "traceback",
+        "message",
+        "images",
+        "modules",
+        "report",
+        "harness_error",
+    }
+    assert 0 < data["duration_ms"] < 5000 and data["cpu_ms"] >= 0
+    assert RunResult.from_json(data) == r
+
+
+def test_traceback_is_trimmed_to_learner_lines(runner: RunnerService) -> None:
+    code = "import torch\n\ndef f(a):\n    return a @ torch.ones(3, 2)\n\nf(torch.ones(2, 2))\n"
+    r = runner.run_sync(code)
+    assert r.status == "error" and r.exit_code == 1
+    assert r.traceback is not None
+    files = re.findall(r'File "([^"]+)", line (\d+)', r.traceback)
+    assert files == [("main.py", "6"), ("main.py", "4")]
+    assert "return a @ torch.ones(3, 2)" in r.traceback
+    assert r.traceback.rstrip().splitlines()[-1].startswith("RuntimeError: mat1 and mat2 shapes")
+    assert "site-packages" not in r.traceback and "questlab" not in r.traceback
+    assert r.traceback in r.stderr
+
+
+def test_syntax_error(runner: RunnerService) -> None:
+    r = runner.run_sync("x = 1\nprint(x +)\n")
+    assert r.status == "error"
+    assert r.traceback is not None and 'File "main.py", line 2' in r.traceback
+    assert "SyntaxError" in r.traceback
+
+
+def test_images_from_open_figures(runner: RunnerService) -> None:
+    code = (
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\n"
+        "plt.figure()\nplt.bar([1, 2], [3, 4])\n"
+    )
+    r = runner.run_sync(code)
+    assert r.status == "ok", r
+    assert [i["mime"] for i in r.images] == ["image/png", "image/png"]
+    assert base64.b64decode(r.images[0]["data"]).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_module_tree(runner: RunnerService) -> None:
+    r = runner.run_sync(MLP)
+    assert r.status == "ok" and r.stdout == "235146\n"
+    assert len(r.modules) == 1  # one object bound to two names
+    tree = r.modules[0]
+    assert (tree["name"], tree["class"], tree["params"], tree["trainable"]) == (
+        "model",
+        "MLP",
+        235146,
+        235146,
+    )
+    assert [c["name"] for c in tree["children"]] == ["fc1", "fc2", "fc3"]
+    fc1 = tree["children"][0]
+    assert fc1["class"] == "Linear" and fc1["params"] == 784 * 256 + 256
+    assert fc1["parameters"] == [
+        {"name": "weight", "shape": [256, 784], "numel": 200704},
+        {"name": "bias", "shape": [256], "numel": 256},
+    ]
+    assert tree["parameters"] == []
+
+
+def test_harness_reports_and_stays_out_of_learner_output(runner: RunnerService) -> None:
+    harness = """
+print('harness chatter')
+model = learner_ns['model']
+report({'count': sum(p.numel() for p in model.parameters()), 'printed': learner_stdout(),
+        'exception': repr(learner_exception)})
+"""
+    r = runner.run_sync(MLP, harness=harness)
+    assert r.status == "ok", r
+    assert r.stdout == "235146\n"
+    assert r.report == {"count": 235146, "printed": "235146\n", "exception": "None"}
+    assert r.harness_error is None
+
+
+def test_harness_runs_after_an_exception(runner: RunnerService) -> None:
+    r = runner.run_sync(
+        "x = 41\nraise ValueError('nope')", harness="report([learner_ns['x'], str(learner_exception)])"
+    )
+    assert r.status == "error"
+    assert r.report == [41, "nope"]
+
+
+def test_harness_errors_are_reported_apart(runner: RunnerService) -> None:
+    r = runner.run_sync("print('fine')", harness="report({'a': object()})")
+    assert r.status == "ok" and r.stdout == "fine\n"
+    assert r.report is None
+    assert r.harness_error and "TypeError" in r.harness_error
+
+
+def test_each_run_is_reseeded(runner: RunnerService) -> None:
+    code = "import torch, numpy, random\nprint(torch.rand(3).tolist(), numpy.random.rand(), random.random())"
+    outs = {runner.run_sync(code).stdout for _ in range(4)}
+    assert len(outs) == 4
+
+
+def test_globals_do_not_survive(runner: RunnerService) -> None:
+    runner.run_sync("import torch\ntorch.secret_from_last_run = 1\nleft = 2")
+    r = runner.run_sync("import torch\nprint(hasattr(torch, 'secret_from_last_run'), 'left' in globals())")
+    assert r.stdout == "False False\n"
+
+
+def test_one_thread_per_run(runner: RunnerService) -> None:
+    r = runner.run_sync("import torch, os\nprint(torch.get_num_threads(), os.environ['OMP_NUM_THREADS'])")
+    assert r.stdout == "1 1\n"
+
+
+def test_file_size_limit(runner: RunnerService) -> None:
+    r = runner.run_sync("open('big', 'wb').write(b'x' * 3_000_000)", limits=RunLimits(file_size_mb=1))
+    assert r.status == "error" and "File too large" in (r.traceback or "")
+
+
+def test_busy_when_slots_and_queue_are_full(runner: RunnerService) -> None:
+    async def scenario() -> tuple[list[RunResult], RunnerBusy]:
+        service = RunnerService(slots=1, queue_size=1, sandbox="bwrap")
+        await service.start()
+        try:
+            slow = [asyncio.create_task(service.run("import time\ntime.sleep(0.5)")) for _ in range(2)]
+            await asyncio.sleep(0.1)
+            with pytest.raises(RunnerBusy) as busy:
+                await service.run("print(1)")
+            return list(await asyncio.gather(*slow)), busy.value
+        finally:
+            await service.close()
+
+    results, busy = asyncio.run(scenario())
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert busy.retry_after_s >= 1
+    assert RunResult.busy(busy.retry_after_s).status == "busy"
+    assert_healthy(runner)
+
+
+def test_unsandboxed_mode_warns_and_still_runs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="questlab.runner")
+    service = RunnerService(slots=1, sandbox="none")
+    try:
+        r = service.run_sync("import torch\nprint(torch.ones(2).sum().item())")
+        assert r.status == "ok" and r.stdout == "2.0\n"
+        assert not service.sandboxed and service.sandbox_description.startswith("NO SANDBOX")
+        assert "WITHOUT A SANDBOX" in caplog.text
+        t = service.run_sync("import time\ntime.sleep(5)", limits=RunLimits(wall_seconds=0.5))
+        assert t.status == "timeout"
+    finally:
+        service.close_sync()
+
+
+def test_bwrap_mode_refuses_when_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sb, "probe_bwrap", lambda: "bwrap is not installed (test)")
+    monkeypatch.setattr("questlab.runner.service.sb.probe_bwrap", lambda: "bwrap is not installed (test)")
+    with pytest.raises(SandboxUnavailable, match="not installed"):
+        asyncio.run(RunnerService(sandbox="bwrap").start())
+
+
+def test_limits_validation_and_messages() -> None:
+    with pytest.raises(ValueError, match="memory_mb"):
+        RunLimits(memory_mb=0).validate()
+    assert RunLimits.from_json(RunLimits().to_json()) == RunLimits()
+
+
+def test_make_inert() -> None:
+    assert make_inert(b"a\x1b[31mb\xff\tc\r\n") == "a\\x1b[31mb\ufffd\tc\r\n"
+    assert make_inert("\u202eevil") == "\\u202eevil"
+
+
+def test_every_limit_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "runner.md").read_text()
+    for name in LIMIT_HELP:
+        default = getattr(RunLimits(), name)
+        assert re.search(rf"`{name}`\s*\|\s*{default:g}", doc), f"docs/runner.md lacks a row for {name}"
+
+
+def test_open_files_limit(runner: RunnerService) -> None:
+    code = "fs = [open('/dev/null') for _ in range(100)]\nprint(len(fs))"
+    r = runner.run_sync(code, limits=RunLimits(open_files=50))
+    assert r.status == "error" and "Too many open files" in (r.traceback or "")
+
+
+def test_scratch_size_per_run(runner: RunnerService) -> None:
+    code = "with open('/tmp/f', 'wb') as f:\n    for _ in range(12):\n        f.write(b'x' * 1_000_000)"
+    small = runner.run_sync(code, limits=RunLimits(scratch_mb=8))
+    assert small.status == "error" and "No space left on device" in (small.traceback or "")
+    assert runner.run_sync(code).status == "ok"
+
+
+def test_only_its_own_descriptors_are_open(runner: RunnerService) -> None:
+    r = runner.run_sync("import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))")
+    assert r.status == "ok"
+    fds = eval(r.stdout)
+    assert set(fds) - {0, 1, 2, 3} == {max(fds)}  # the listing's own descriptor
