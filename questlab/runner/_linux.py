@@ -58,22 +58,26 @@ def setns(fd: int, nstype: int) -> None:
     _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None
+) -> None:
     """mount(2); ``data`` is the comma-separated option string."""
-    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
-    _check(
-        _libc.mount(
-            enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)
-        )
-    )
+
+    def enc(value: str | None) -> bytes | None:
+        return value.encode() if value is not None else None
+
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)))
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
     """prctl(2) with integer arguments."""
     return _check(
         _libc.prctl(
-            ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(arg3),
-            ctypes.c_ulong(arg4), ctypes.c_ulong(arg5),
+            ctypes.c_int(option),
+            ctypes.c_ulong(arg2),
+            ctypes.c_ulong(arg3),
+            ctypes.c_ulong(arg4),
+            ctypes.c_ulong(arg5),
         )
     )
 
@@ -102,24 +106,68 @@ _EPERM, _ENOSYS = 1, 38
 # surface: namespaces and mounts, ptrace and cross-process memory, kernel
 # modules and keyrings, eBPF, perf, userfaultfd, io_uring, handle-based open.
 _DENIED = (
-    101, 135, 155, 161, 163, 165, 166, 167, 168, 169, 170, 171, 175, 176, 179,
-    246, 248, 249, 250, 272, 298, 303, 304, 308, 310, 311, 313, 320, 321, 323,
-    425, 426, 427, 428, 429, 430, 431, 432, 442,
+    101,
+    135,
+    155,
+    161,
+    163,
+    165,
+    166,
+    167,
+    168,
+    169,
+    170,
+    171,
+    175,
+    176,
+    179,
+    246,
+    248,
+    249,
+    250,
+    272,
+    298,
+    303,
+    304,
+    308,
+    310,
+    311,
+    313,
+    320,
+    321,
+    323,
+    425,
+    426,
+    427,
+    428,
+    429,
+    430,
+    431,
+    432,
+    442,
 )
 _CLONE = 56
 _CLONE3 = 435
-_NS_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC
-             | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
+_NS_FLAGS = (
+    CLONE_NEWNS
+    | CLONE_NEWCGROUP
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
+    | CLONE_NEWPID
+    | CLONE_NEWNET
+    | CLONE_NEWTIME
+)
 
 
 def _seccomp_program() -> bytes:
     ins: list[tuple[int, int, int, int]] = []
     LD_ABS, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
-    ins.append((LD_ABS, 0, 0, 4))                       # arch
+    ins.append((LD_ABS, 0, 0, 4))  # arch
     ins.append((JEQ, 1, 0, _AUDIT_ARCH_X86_64))
     ins.append((RET, 0, 0, _RET_KILL_PROCESS))
-    ins.append((LD_ABS, 0, 0, 0))                       # syscall number
-    ins.append((JGE, 0, 1, 0x40000000))                 # x32 ABI
+    ins.append((LD_ABS, 0, 0, 0))  # syscall number
+    ins.append((JGE, 0, 1, 0x40000000))  # x32 ABI
     ins.append((RET, 0, 0, _RET_KILL_PROCESS))
     for nr in _DENIED:
         ins.append((JEQ, 0, 1, nr))
@@ -129,7 +177,7 @@ def _seccomp_program() -> bytes:
     ins.append((JEQ, 0, 1, _CLONE3))
     ins.append((RET, 0, 0, _RET_ERRNO | _ENOSYS))
     ins.append((JEQ, 0, 3, _CLONE))
-    ins.append((LD_ABS, 0, 0, 16))                      # low half of args[0]
+    ins.append((LD_ABS, 0, 0, 16))  # low half of args[0]
     ins.append((JSET, 0, 1, _NS_FLAGS))
     ins.append((RET, 0, 0, _RET_ERRNO | _EPERM))
     ins.append((RET, 0, 0, _RET_ALLOW))
@@ -154,6 +202,13 @@ def install_seccomp() -> bool:
         return False
     buf = ctypes.create_string_buffer(_PROGRAM, len(_PROGRAM))
     prog = _SockFprog(len(_PROGRAM) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    _check(_libc.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER),
-                       ctypes.byref(prog), ctypes.c_ulong(0), ctypes.c_ulong(0)))
+    _check(
+        _libc.prctl(
+            ctypes.c_int(PR_SET_SECCOMP),
+            ctypes.c_ulong(SECCOMP_MODE_FILTER),
+            ctypes.byref(prog),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+        )
+    )
     return True

@@ -44,13 +44,15 @@ MAX_MODULE_NODES = 500
 MAX_REPORT_BYTES = 256_000
 
 
-def prepare_spare(cfg: dict[str, Any], slot: int) -> None:
+def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
     """Isolate a freshly forked spare child before any request arrives.
 
     Args:
         cfg: the warm parent's configuration (``isolated``, ``cgroup_root``,
             ``uid_base``, ``scratch_mb``).
         slot: index of the slot this child serves; picks its uid and cgroups.
+        half: which of the slot's two cgroups to join (0 or 1). A slot's next
+            spare is prepared while its current run still occupies the other.
 
     Raises:
         OSError: when a namespace, mount or cgroup step fails.
@@ -60,36 +62,34 @@ def prepare_spare(cfg: dict[str, Any], slot: int) -> None:
         _linux.prctl(_linux.PR_SET_PDEATHSIG, 9)
         return
     uid = cfg["uid_base"] + slot
+    # Joining a cgroup waits for an RCU grace period (up to ~15 ms here), so
+    # it happens now, before the request, not when the code arrives.
+    for ctl in ("memory", "pids", "cpuacct"):
+        with open(f"{cfg['cgroup_root']}/{ctl}/slot{slot}-{half}/cgroup.procs", "w") as f:
+            f.write("0")
     # We are PID 1 of a fresh PID namespace (the parent unshared it before
     # forking). A private mount namespace gives this run its own /proc,
     # scratch tmpfs, and a cover over the cgroup folders.
     _linux.unshare(_linux.CLONE_NEWNS)
     _linux.mount(None, "/", None, _linux.MS_REC | _linux.MS_PRIVATE)
     _linux.mount("proc", "/proc", "proc", _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC)
-    _linux.mount("tmpfs", "/tmp", "tmpfs", _linux.MS_NOSUID | _linux.MS_NODEV,
-                 f"size={cfg['scratch_mb']}m,mode=0700,uid={uid},gid={uid}")
+    _linux.mount(
+        "tmpfs",
+        "/tmp",
+        "tmpfs",
+        _linux.MS_NOSUID | _linux.MS_NODEV,
+        f"size={cfg['scratch_mb']}m,mode=0700,uid={uid},gid={uid}",
+    )
     if os.path.isdir("/dev/shm"):
         _linux.mount("/tmp", "/dev/shm", None, _linux.MS_BIND)
-    # Keep a handle on the slot's cgroups: the run joins them only when its
-    # code arrives, because this spare is prepared while the slot's previous
-    # run may still be using them.
-    global _cgroup_fds
-    _cgroup_fds = [os.open(f"{cfg['cgroup_root']}/{ctl}/slot{slot}/cgroup.procs", os.O_WRONLY)
-                   for ctl in ("memory", "pids", "cpuacct")]
-    _linux.mount("tmpfs", "/run", "tmpfs",
-                 _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC | _linux.MS_RDONLY,
-                 "size=16k,mode=0755")
+    _linux.mount(
+        "tmpfs",
+        "/run",
+        "tmpfs",
+        _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC | _linux.MS_RDONLY,
+        "size=16k,mode=0755",
+    )
     _linux.drop_bounding_capabilities()
-
-
-_cgroup_fds: list[int] = []
-
-
-def _join_cgroups() -> None:
-    for fd in _cgroup_fds:
-        os.write(fd, b"0")
-        os.close(fd)
-    _cgroup_fds.clear()
 
 
 def _reseed() -> None:
@@ -126,8 +126,13 @@ def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if cfg["isolated"]:
         if limits.scratch_mb != cfg["scratch_mb"]:
-            _linux.mount(None, "/tmp", None, _linux.MS_REMOUNT | _linux.MS_NOSUID | _linux.MS_NODEV,
-                         f"size={limits.scratch_mb}m")
+            _linux.mount(
+                None,
+                "/tmp",
+                None,
+                _linux.MS_REMOUNT | _linux.MS_NOSUID | _linux.MS_NODEV,
+                f"size={limits.scratch_mb}m",
+            )
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         uid = cfg["uid_base"] + slot
         os.setgroups([])
@@ -264,8 +269,14 @@ def collect_images() -> list[dict[str, str]]:
     return images
 
 
-def _run_harness(source: str, ns: dict[str, Any], exc: BaseException | None,
-                 tee: _TeeRaw, stdout: io.TextIOWrapper, extras: dict[str, Any]) -> None:
+def _run_harness(
+    source: str,
+    ns: dict[str, Any],
+    exc: BaseException | None,
+    tee: _TeeRaw,
+    stdout: io.TextIOWrapper,
+    extras: dict[str, Any],
+) -> None:
     def learner_stdout() -> str:
         stdout.flush()
         return tee.kept.decode("utf-8", errors="replace")
@@ -276,8 +287,14 @@ def _run_harness(source: str, ns: dict[str, Any], exc: BaseException | None,
             raise ValueError(f"report is {len(text)} bytes; the cap is {MAX_REPORT_BYTES}")
         extras["report"] = json.loads(text)
 
-    hns = {"__name__": "__harness__", "__builtins__": builtins, "learner_ns": ns,
-           "learner_exception": exc, "learner_stdout": learner_stdout, "report": report}
+    hns = {
+        "__name__": "__harness__",
+        "__builtins__": builtins,
+        "learner_ns": ns,
+        "learner_exception": exc,
+        "learner_stdout": learner_stdout,
+        "report": report,
+    }
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = io.StringIO()  # the harness's prints stay out of learner output
     try:
@@ -297,7 +314,6 @@ def serve_request(cfg: dict[str, Any], slot: int) -> None:
     _reseed()
     request = _read_request()
     limits = RunLimits.from_json(request["limits"])
-    _join_cgroups()
     _apply_limits(cfg, slot, limits)
     os.environ.clear()
     os.environ.update(cfg["child_env"])
@@ -305,10 +321,11 @@ def serve_request(cfg: dict[str, Any], slot: int) -> None:
 
     tee = _TeeRaw(1, limits.output_bytes)
     stdout = io.TextIOWrapper(io.BufferedWriter(tee), encoding="utf-8", errors="backslashreplace")
-    stderr = io.TextIOWrapper(open(2, "wb", closefd=False), encoding="utf-8",
-                              errors="backslashreplace", line_buffering=True)
+    stderr = io.TextIOWrapper(
+        open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
+    )
     sys.stdout, sys.stderr = stdout, stderr
-    sys.stdin = open(os.devnull)
+    sys.stdin = open(0, closefd=False)  # fd 0 is /dev/null
     sys.argv = [LEARNER_FILE]
 
     code: str = request["code"]

@@ -75,12 +75,13 @@ class RunnerService:
         sandbox_description: one sentence for logs and pages.
     """
 
-    def __init__(self, *, slots: int = 2, queue_size: int = 16,
-                 limits: RunLimits = RunLimits(), sandbox: str = "auto") -> None:
+    def __init__(
+        self, *, slots: int = 2, queue_size: int = 16, limits: RunLimits = RunLimits(), sandbox: str = "auto"
+    ) -> None:
         if sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {sandbox!r}")
-        if slots < 1 or queue_size < 0:
-            raise ValueError("slots must be at least 1 and queue_size at least 0")
+        if not 1 <= slots <= sb.MAX_SLOTS or queue_size < 0:
+            raise ValueError(f"slots must be 1 to {sb.MAX_SLOTS} and queue_size at least 0")
         self.slots, self.queue_size, self.limits = slots, queue_size, limits.validate()
         self.mode = sandbox
         self.sandboxed = False
@@ -96,6 +97,8 @@ class RunnerService:
         self._closed = False
         self._recent_ms: collections.deque[float] = collections.deque(maxlen=50)
         self._workdir: str | None = None
+        #: Slot k runs as uid ``uid_base + k`` (bubblewrap mode).
+        self.uid_base = sb.next_uid_base()
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -117,9 +120,10 @@ class RunnerService:
                 self.sandbox_description = (
                     "bubblewrap sandbox: no network, read-only system, private PID, mount, IPC "
                     "and UTS namespaces, a fresh unprivileged uid and no capabilities per run, "
-                    "seccomp, cgroup limits on memory, processes and CPU")
+                    "seccomp, cgroup limits on memory, processes and CPU"
+                )
                 return
-            except (SandboxUnavailable, OSError, asyncio.TimeoutError) as e:
+            except (TimeoutError, SandboxUnavailable, OSError) as e:
                 reason = f"bubblewrap did not start: {e}"
                 await self._stop_parent()
                 if self._cgroups:
@@ -128,8 +132,9 @@ class RunnerService:
         if self.mode == "bwrap":
             raise SandboxUnavailable(reason)
         log.warning(UNSANDBOXED_WARNING.format(reason=reason))
-        self.sandbox_description = ("NO SANDBOX: learner code runs as this server's user "
-                                    f"with rlimits only ({reason})")
+        self.sandbox_description = (
+            f"NO SANDBOX: learner code runs as this server's user with rlimits only ({reason})"
+        )
         await self._start_parent(sandboxed=False)
 
     async def _self_test(self) -> None:
@@ -137,12 +142,16 @@ class RunnerService:
         if result.status != "ok" or result.stdout != "42\n":
             raise SandboxUnavailable(
                 f"a test run inside the sandbox failed ({result.status}): "
-                f"{(result.stderr or result.message or '')[-500:]}")
+                f"{(result.stderr or result.message or '')[-500:]}"
+            )
 
     async def _start_parent(self, *, sandboxed: bool) -> None:
         config: dict[str, Any] = {
-            "isolated": sandboxed, "slots": self.slots, "uid_base": sb.UID_BASE,
-            "cgroup_root": sb.SANDBOX_CGROUP_ROOT, "scratch_mb": self.limits.scratch_mb,
+            "isolated": sandboxed,
+            "slots": self.slots,
+            "uid_base": self.uid_base,
+            "cgroup_root": sb.SANDBOX_CGROUP_ROOT,
+            "scratch_mb": self.limits.scratch_mb,
             "scratch_dir": "/tmp",
             "child_env": {**sb.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"},
         }
@@ -158,19 +167,29 @@ class RunnerService:
             config["child_env"] = {**config["child_env"], "HOME": self._workdir}
             config["child_env"].pop("TMPDIR")
             argv = sb.plain_command(config)
-            env = {**sb.BASE_ENV, "HOME": self._workdir,
-                   "MPLCONFIGDIR": os.path.join(self._workdir, ".mpl")}
+            env = {
+                **sb.BASE_ENV,
+                **sb.PARENT_ENV,
+                "HOME": self._workdir,
+                "MPLCONFIGDIR": os.path.join(self._workdir, ".mpl"),
+            }
             cwd = self._workdir
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd, limit=1 << 26)
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            limit=1 << 26,
+        )
         parent = _Parent(proc)
         parent.reader = asyncio.create_task(self._read_replies(parent))
         parent.logger = asyncio.create_task(self._log_stderr(parent))
         self._parent = parent
         try:
             await asyncio.wait_for(asyncio.shield(parent.ready), START_TIMEOUT_S)
-        except (asyncio.TimeoutError, ConnectionError) as e:
+        except (TimeoutError, ConnectionError) as e:
             raise SandboxUnavailable(f"the warm parent did not start: {e or 'timed out'}") from e
 
     async def _read_replies(self, parent: _Parent) -> None:
@@ -218,7 +237,7 @@ class RunnerService:
             if task:
                 try:
                     await asyncio.wait_for(task, 5)
-                except (asyncio.TimeoutError, asyncio.CancelledError):
+                except (TimeoutError, asyncio.CancelledError):
                     task.cancel()
 
     async def _ensure_parent(self) -> _Parent:
@@ -276,8 +295,9 @@ class RunnerService:
                 return
         self._free.append(slot)
 
-    async def run(self, code: str, *, limits: RunLimits | None = None,
-                  harness: str | None = None) -> RunResult:
+    async def run(
+        self, code: str, *, limits: RunLimits | None = None, harness: str | None = None
+    ) -> RunResult:
         """Run ``code`` in a fresh sandboxed child and return its result.
 
         Args:
@@ -303,22 +323,29 @@ class RunnerService:
         self._recent_ms.append(result.duration_ms)
         return result
 
-    async def _execute(self, slot: int, code: str, limits: RunLimits,
-                       harness: str | None) -> RunResult:
+    async def _execute(self, slot: int, code: str, limits: RunLimits, harness: str | None) -> RunResult:
         parent = await self._ensure_parent()
         assert self._loop is not None and parent.proc.stdin is not None
         self._next_id += 1
         rid = self._next_id
         fut: asyncio.Future[dict[str, Any]] = self._loop.create_future()
         parent.pending[rid] = fut
-        data = json.dumps({"op": "run", "id": rid, "slot": slot, "code": code,
-                           "harness": harness, "limits": limits.to_json()}).encode()
+        data = json.dumps(
+            {
+                "op": "run",
+                "id": rid,
+                "slot": slot,
+                "code": code,
+                "harness": harness,
+                "limits": limits.to_json(),
+            }
+        ).encode()
         started = time.monotonic()
         try:
             parent.proc.stdin.write(struct.pack(">I", len(data)) + data)
             await parent.proc.stdin.drain()
             reply = await asyncio.wait_for(fut, limits.wall_seconds + REPLY_GRACE_S)
-        except (ConnectionError, asyncio.TimeoutError) as e:
+        except (TimeoutError, ConnectionError) as e:
             parent.pending.pop(rid, None)
             stuck = isinstance(e, asyncio.TimeoutError)
             if stuck and parent.alive:
@@ -328,13 +355,17 @@ class RunnerService:
                     parent.proc.kill()
                 except ProcessLookupError:
                     pass
-            return RunResult(status="killed", duration_ms=(time.monotonic() - started) * 1000,
-                             message="the runner restarted during this run; please run it again")
+            return RunResult(
+                status="killed",
+                duration_ms=(time.monotonic() - started) * 1000,
+                message="the runner restarted during this run; please run it again",
+            )
         return RunResult.from_json(reply)
 
     # -- synchronous use -------------------------------------------------------
-    def run_sync(self, code: str, *, limits: RunLimits | None = None,
-                 harness: str | None = None) -> RunResult:
+    def run_sync(
+        self, code: str, *, limits: RunLimits | None = None, harness: str | None = None
+    ) -> RunResult:
         """Blocking :meth:`run` for the CLI and tests.
 
         Starts the service on a private event-loop thread on first use unless

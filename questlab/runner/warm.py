@@ -81,10 +81,10 @@ def _warm_up() -> None:
 class _Cgroups:
     """Reads and writes of one slot's cgroup files (v1), as seen in the sandbox."""
 
-    def __init__(self, root: str, slot: int) -> None:
-        self.mem = f"{root}/memory/slot{slot}"
-        self.pids = f"{root}/pids/slot{slot}"
-        self.cpu = f"{root}/cpuacct/slot{slot}"
+    def __init__(self, root: str, name: str) -> None:
+        self.mem = f"{root}/memory/{name}"
+        self.pids = f"{root}/pids/{name}"
+        self.cpu = f"{root}/cpuacct/{name}"
         self.limits: tuple[int, int] | None = None
 
     def apply(self, limits: RunLimits) -> None:
@@ -113,14 +113,17 @@ def _write(path: str, value: str) -> None:
 
 
 class _Spare:
-    def __init__(self, slot: int, pid: int, req_w: int, out_r: int, err_r: int, res_r: int) -> None:
-        self.slot, self.pid, self.req_w = slot, pid, req_w
+    def __init__(
+        self, slot: int, half: int, pid: int, req_w: int, out_r: int, err_r: int, res_r: int
+    ) -> None:
+        self.slot, self.half, self.pid, self.req_w = slot, half, pid, req_w
         self.out_r, self.err_r, self.res_r = out_r, err_r, res_r
 
 
 class _Run:
-    def __init__(self, rid: int, spare: _Spare, limits: RunLimits, cg: _Cgroups | None,
-                 scratch: str | None) -> None:
+    def __init__(
+        self, rid: int, spare: _Spare, limits: RunLimits, cg: _Cgroups | None, scratch: str | None
+    ) -> None:
         self.id, self.spare, self.limits, self.cg, self.scratch = rid, spare, limits, cg, scratch
         self.out, self.err, self.extras = bytearray(), bytearray(), bytearray()
         self.open_fds = {spare.out_r, spare.err_r, spare.res_r}
@@ -145,12 +148,22 @@ class WarmParent:
         self.runs: dict[int, _Run] = {}  # by pid
         self.fd_run: dict[int, _Run] = {}
         self.inbuf = bytearray()
-        self.cgroups = ({s: _Cgroups(cfg["cgroup_root"], s) for s in range(cfg["slots"])}
-                        if cfg["isolated"] else {})
+        self.cgroups = (
+            {
+                (s, h): _Cgroups(cfg["cgroup_root"], f"slot{s}-{h}")
+                for s in range(cfg["slots"])
+                for h in (0, 1)
+            }
+            if cfg["isolated"]
+            else {}
+        )
+        self.next_half = [0] * cfg["slots"]
         self.own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if cfg["isolated"] else -1
 
     # -- spares ------------------------------------------------------------
     def fork_spare(self, slot: int) -> None:
+        half = self.next_half[slot]
+        self.next_half[slot] ^= 1
         req_r, req_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -169,7 +182,7 @@ class WarmParent:
                 for dst, src in enumerate(high):
                     os.dup2(src, dst)
                 os.closerange(5, 1 << 16)
-                child.prepare_spare(self.cfg, slot)
+                child.prepare_spare(self.cfg, slot, half)
                 child.serve_request(self.cfg, slot)
             except BaseException as e:
                 try:
@@ -181,7 +194,7 @@ class WarmParent:
             _linux.setns(self.own_pidns, _linux.CLONE_NEWPID)
         for fd in (req_r, out_w, err_w, res_w):
             os.close(fd)
-        self.spares[slot] = _Spare(slot, pid, req_w, out_r, err_r, res_r)
+        self.spares[slot] = _Spare(slot, half, pid, req_w, out_r, err_r, res_r)
 
     # -- requests ----------------------------------------------------------
     def dispatch(self, req: dict[str, Any]) -> None:
@@ -191,7 +204,7 @@ class WarmParent:
         if spare is None:
             self.fork_spare(slot)
             spare = self.spares.pop(slot)
-        cg = self.cgroups.get(slot)
+        cg = self.cgroups.get((slot, spare.half))
         if cg:
             cg.apply(limits)
         scratch = None
@@ -305,7 +318,11 @@ class WarmParent:
         elif os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             rlimit_cpu = max(1, -(-limits.cpu_seconds // 1))
-            if sig in (signal.SIGKILL, signal.SIGXCPU) and own_cpu >= rlimit_cpu - 0.05:
+            # Nothing inside a PID namespace can SIGKILL its init, and an OOM
+            # kill was ruled out above: in the sandbox an unexplained SIGKILL
+            # is the kernel's RLIMIT_CPU.
+            by_rlimit = self.cfg["isolated"] or own_cpu >= rlimit_cpu - 0.1
+            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and by_rlimit):
                 result, message = "timeout", limit_message("cpu", limits)
             elif sig == signal.SIGXFSZ:
                 result = "killed"
@@ -332,8 +349,11 @@ class WarmParent:
         def text(v: Any) -> str | None:
             return make_inert(v) if isinstance(v, str) else None
 
-        images = [i for i in extras.get("images") or [] if isinstance(i, dict)
-                  and i.get("mime") == "image/png" and isinstance(i.get("data"), str)]
+        images = [
+            i
+            for i in extras.get("images") or []
+            if isinstance(i, dict) and i.get("mime") == "image/png" and isinstance(i.get("data"), str)
+        ]
         out = {
             "version": RESULT_VERSION,
             "status": result,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from questlab.web import api_run, metrics, ops, pages
+from questlab.web import api_run, exercises, metrics, ops, pages
 
 page_router = APIRouter()
 api_router = APIRouter()
@@ -21,6 +21,7 @@ API = [
     ("GET", "/-/health", ops.health, "health"),
     ("GET", "/-/metrics", metrics.metrics, "metrics"),
     ("POST", "/api/run", api_run.run_code, "run"),
+    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/submit", exercises.submit, "submit"),
 ]
 
 for method, path, handler, name in PAGES:

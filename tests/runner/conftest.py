@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from questlab.runner import RunLimits, RunnerService
-from questlab.runner.sandbox import UID_BASE, probe_bwrap
+from questlab.runner.sandbox import probe_bwrap
 
 FAKE_SECRET = "qlsecret-7f3a9c0d2e1b-do-not-leak"
 os.environ["QUESTLAB_SECRET_KEY"] = FAKE_SECRET
@@ -51,8 +51,8 @@ def run_many(service: RunnerService, codes: list[str], **kw: Any) -> list[Any]:
     return asyncio.run_coroutine_threadsafe(all_of(), service._loop).result(120)
 
 
-def sandbox_processes() -> list[str]:
-    """Host view: processes whose real uid is one of the slot uids, as 'pid cmdline'."""
+def sandbox_processes(service: RunnerService) -> list[str]:
+    """Host view: processes whose real uid is one of the service's slot uids, as 'pid cmdline'."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -60,7 +60,7 @@ def sandbox_processes() -> list[str]:
         try:
             status = (entry / "status").read_text()
             uid = int(status.split("Uid:")[1].split()[0])
-            if UID_BASE <= uid < UID_BASE + 64:
+            if service.uid_base <= uid < service.uid_base + service.slots:
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
                 found.append(f"{entry.name} {cmd}")
         except (OSError, IndexError, ValueError):
@@ -73,4 +73,4 @@ def assert_healthy(service: RunnerService) -> None:
     result = service.run_sync("import torch\nprint(int(torch.ones(2, 2).sum()))")
     assert result.status == "ok", result
     assert result.stdout == "4\n"
-    assert sandbox_processes() == []
+    assert sandbox_processes(service) == []

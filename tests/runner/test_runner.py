@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from questlab.runner import (RESULT_VERSION, RunLimits, RunnerBusy, RunnerService, RunResult,
-                             SandboxUnavailable)
+from questlab.runner import (
+    RESULT_VERSION,
+    RunLimits,
+    RunnerBusy,
+    RunnerService,
+    RunResult,
+    SandboxUnavailable,
+)
 from questlab.runner import sandbox as sb
 from questlab.runner.limits import LIMIT_HELP
 from questlab.runner.result import make_inert
@@ -43,8 +49,22 @@ def test_output_and_result_shape(runner: RunnerService) -> None:
     assert (r.status, r.stdout, r.stderr, r.exit_code) == ("ok", "hello\n", "warn\n", 0)
     data = r.to_json()
     assert data["version"] == RESULT_VERSION
-    assert set(data) == {"version", "status", "stdout", "stderr", "truncated", "exit_code", "duration_ms",
-                         "cpu_ms", "traceback", "message", "images", "modules", "report", "harness_error"}
+    assert set(data) == {
+        "version",
+        "status",
+        "stdout",
+        "stderr",
+        "truncated",
+        "exit_code",
+        "duration_ms",
+        "cpu_ms",
+        "traceback",
+        "message",
+        "images",
+        "modules",
+        "report",
+        "harness_error",
+    }
     assert 0 < data["duration_ms"] < 5000 and data["cpu_ms"] >= 0
     assert RunResult.from_json(data) == r
 
@@ -70,7 +90,10 @@ def test_syntax_error(runner: RunnerService) -> None:
 
 
 def test_images_from_open_figures(runner: RunnerService) -> None:
-    code = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.figure()\nplt.bar([1, 2], [3, 4])\n"
+    code = (
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\n"
+        "plt.figure()\nplt.bar([1, 2], [3, 4])\n"
+    )
     r = runner.run_sync(code)
     assert r.status == "ok", r
     assert [i["mime"] for i in r.images] == ["image/png", "image/png"]
@@ -82,12 +105,19 @@ def test_module_tree(runner: RunnerService) -> None:
     assert r.status == "ok" and r.stdout == "235146\n"
     assert len(r.modules) == 1  # one object bound to two names
     tree = r.modules[0]
-    assert (tree["name"], tree["class"], tree["params"], tree["trainable"]) == ("model", "MLP", 235146, 235146)
+    assert (tree["name"], tree["class"], tree["params"], tree["trainable"]) == (
+        "model",
+        "MLP",
+        235146,
+        235146,
+    )
     assert [c["name"] for c in tree["children"]] == ["fc1", "fc2", "fc3"]
     fc1 = tree["children"][0]
     assert fc1["class"] == "Linear" and fc1["params"] == 784 * 256 + 256
-    assert fc1["parameters"] == [{"name": "weight", "shape": [256, 784], "numel": 200704},
-                                 {"name": "bias", "shape": [256], "numel": 256}]
+    assert fc1["parameters"] == [
+        {"name": "weight", "shape": [256, 784], "numel": 200704},
+        {"name": "bias", "shape": [256], "numel": 256},
+    ]
     assert tree["parameters"] == []
 
 
@@ -106,7 +136,9 @@ report({'count': sum(p.numel() for p in model.parameters()), 'printed': learner_
 
 
 def test_harness_runs_after_an_exception(runner: RunnerService) -> None:
-    r = runner.run_sync("x = 41\nraise ValueError('nope')", harness="report([learner_ns['x'], str(learner_exception)])")
+    r = runner.run_sync(
+        "x = 41\nraise ValueError('nope')", harness="report([learner_ns['x'], str(learner_exception)])"
+    )
     assert r.status == "error"
     assert r.report == [41, "nope"]
 
@@ -197,3 +229,23 @@ def test_every_limit_is_documented() -> None:
     for name in LIMIT_HELP:
         default = getattr(RunLimits(), name)
         assert re.search(rf"`{name}`\s*\|\s*{default:g}", doc), f"docs/runner.md lacks a row for {name}"
+
+
+def test_open_files_limit(runner: RunnerService) -> None:
+    code = "fs = [open('/dev/null') for _ in range(100)]\nprint(len(fs))"
+    r = runner.run_sync(code, limits=RunLimits(open_files=50))
+    assert r.status == "error" and "Too many open files" in (r.traceback or "")
+
+
+def test_scratch_size_per_run(runner: RunnerService) -> None:
+    code = "with open('/tmp/f', 'wb') as f:\n    for _ in range(12):\n        f.write(b'x' * 1_000_000)"
+    small = runner.run_sync(code, limits=RunLimits(scratch_mb=8))
+    assert small.status == "error" and "No space left on device" in (small.traceback or "")
+    assert runner.run_sync(code).status == "ok"
+
+
+def test_only_its_own_descriptors_are_open(runner: RunnerService) -> None:
+    r = runner.run_sync("import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))")
+    assert r.status == "ok"
+    fds = eval(r.stdout)
+    assert set(fds) - {0, 1, 2, 3} == {max(fds)}  # the listing's own descriptor

@@ -1,0 +1,249 @@
+"""Every learner-facing sentence of grading, in Korean and English.
+
+The sandboxed checks report a message *key* and its parameters; the server
+turns them into text in the learner's locale with :func:`localize`. Keeping the
+text out of the sandbox means one report serves every locale, and a sentence
+is fixed in one place.
+
+Parameters are formatted with :meth:`str.format`, so ``{count:,}`` gives
+``235,146``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCALES = ("ko", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # -- generic check failures -------------------------------------------------
+    "no_module_class": {
+        "en": "No class named {name} that subclasses nn.Module was found. Define `class {name}(nn.Module):`.",
+        "ko": "nn.Module을 상속한 {name} class를 찾지 못했습니다. `class {name}(nn.Module):`로 정의하세요.",
+    },
+    "no_module_instance": {
+        "en": "No nn.Module object named `{name}` was found. Create it at the top level, e.g. `{name} = {cls}()`.",
+        "ko": "`{name}`이라는 nn.Module 객체가 없습니다. 맨 바깥에서 `{name} = {cls}()`처럼 만드세요.",
+    },
+    "init_raised": {
+        "en": "Creating `{cls}()` raised {error}.",
+        "ko": "`{cls}()`를 만드는 중에 {error} 오류가 났습니다.",
+    },
+    "forward_raised": {
+        "en": "Calling the model on an input of shape {shape} raised {error}.",
+        "ko": "shape이 {shape}인 입력으로 model을 호출하자 {error} 오류가 났습니다.",
+    },
+    "missing_submodule": {
+        "en": "The model has no submodule `{name}`. Assign it in `__init__`, e.g. `self.{name} = {expected}`.",
+        "ko": "model에 `{name}` submodule이 없습니다. `__init__`에서 `self.{name} = {expected}`처럼 대입하세요.",
+    },
+    "wrong_submodule": {
+        "en": "`{name}` should be {expected} but is {actual}.",
+        "ko": "`{name}`은 {expected}이어야 하는데 {actual}입니다.",
+    },
+    "wrong_parameters": {
+        "en": "The registered parameters differ from what was asked. Missing: {missing}. Unexpected: {extra}. "
+              "Wrong shape: {wrong}.",
+        "ko": "등록된 parameter가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
+              "shape이 틀린 것: {wrong}.",
+    },
+    "wrong_total": {
+        "en": "The model has {actual:,} parameters; it should have {expected:,}.",
+        "ko": "model의 parameter가 {actual:,}개입니다. {expected:,}개여야 합니다.",
+    },
+    "wrong_output_shape": {
+        "en": "For an input of shape {input} the output has shape {actual}; it should be {expected}.",
+        "ko": "shape이 {input}인 입력에 대해 출력 shape이 {actual}입니다. {expected}이어야 합니다.",
+    },
+    "wrong_output_values": {
+        "en": "The output values differ from the expected ones (largest difference {diff:.3g}, "
+              "tolerance {atol:g}).",
+        "ko": "출력 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}, 허용 오차 {atol:g}).",
+    },
+    "not_nonlinear": {
+        "en": "The model behaves like one linear map: stacked Linear layers need an activation such as ReLU "
+              "between them, or they collapse into a single layer.",
+        "ko": "model이 하나의 선형 변환처럼 동작합니다. Linear layer 사이에 ReLU 같은 activation이 없으면 "
+              "여러 층이 한 층으로 합쳐집니다.",
+    },
+    "layers_not_called": {
+        "en": "forward never calls {names}. Pass the input through every layer, e.g. `x = self.fc1(x)`.",
+        "ko": "forward에서 {names}를 호출하지 않습니다. `x = self.fc1(x)`처럼 입력이 모든 layer를 거치게 하세요.",
+    },
+    "activation_after_last": {
+        "en": "An activation is applied after the last layer `{layer}`. The output should be raw scores "
+              "(logits): return `self.{layer}(x)` directly.",
+        "ko": "마지막 layer `{layer}` 뒤에 activation이 적용됩니다. 출력은 가공하지 않은 점수(logit)여야 "
+              "하므로 `self.{layer}(x)`를 그대로 return하세요.",
+    },
+    "hooks_not_fired": {
+        "en": "Forward hooks of {modules} did not fire when the model was called.",
+        "ko": "model을 호출했을 때 {modules}의 forward hook이 실행되지 않았습니다.",
+    },
+    "not_moved": {
+        "en": "After `model.to({target})` these tensors did not move with the model: {names}.",
+        "ko": "`model.to({target})` 뒤에도 이 tensor들은 model과 함께 옮겨지지 않았습니다: {names}.",
+    },
+    "state_dict_keys": {
+        "en": "state_dict() keys differ. Missing: {missing}. Unexpected: {extra}.",
+        "ko": "state_dict()의 key가 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}.",
+    },
+    "state_dict_roundtrip": {
+        "en": "Saving the state_dict and loading it into a new model did not give the same outputs.",
+        "ko": "state_dict를 저장해 새 model에 불러왔더니 같은 출력이 나오지 않았습니다.",
+    },
+    "train_eval": {
+        "en": "The model should behave differently in train() and eval() mode ({detail}).",
+        "ko": "model은 train()과 eval() mode에서 다르게 동작해야 합니다 ({detail}).",
+    },
+    "mode_flag": {
+        "en": "After `model.{mode}()` the submodule `{name}` has training={actual}.",
+        "ko": "`model.{mode}()` 뒤에 submodule `{name}`의 training이 {actual}입니다.",
+    },
+    "output_missing_line": {
+        "en": "Your program did not print the line `{line}`.",
+        "ko": "프로그램이 `{line}` 줄을 출력하지 않았습니다.",
+    },
+    "output_missing_pattern": {
+        "en": "Your program's output has no line like `{example}`.",
+        "ko": "프로그램 출력에 `{example}` 같은 줄이 없습니다.",
+    },
+    "output_wrong_value": {
+        "en": "You printed `{actual}`, but the expected line is `{expected}`.",
+        "ko": "`{actual}`을 출력했지만 기대한 줄은 `{expected}`입니다.",
+    },
+    "check_raised": {
+        "en": "Running this check on your code raised {error}.",
+        "ko": "이 검사를 실행하던 중 코드에서 {error} 오류가 났습니다.",
+    },
+    # -- diagnoses ------------------------------------------------------------
+    "diag_plain_list": {
+        "en": "`self.{attr}` is a plain Python {kind}, so PyTorch does not see the layers in it: "
+              "parameters() misses them and they are never trained. Use `nn.{container}` instead, "
+              "e.g. `self.{attr} = nn.{container}({example})`.",
+        "ko": "`self.{attr}`이 평범한 Python {kind}라서 PyTorch가 그 안의 layer를 보지 못합니다. "
+              "parameters()에 빠지고 학습되지도 않습니다. `self.{attr} = nn.{container}({example})`처럼 "
+              "`nn.{container}`을 쓰세요.",
+    },
+    "diag_super_init_missing": {
+        "en": "`{cls}.__init__` never calls `super().__init__()`. nn.Module must set itself up before "
+              "you assign layers: make `super().__init__()` the first line of `__init__`.",
+        "ko": "`{cls}.__init__`에서 `super().__init__()`를 호출하지 않습니다. layer를 대입하기 전에 "
+              "nn.Module이 준비되어야 하므로 `super().__init__()`를 `__init__`의 첫 줄에 두세요.",
+    },
+    "diag_super_init_late": {
+        "en": "`super().__init__()` is called on line {line}, after `self.{attr}` is assigned on line "
+              "{assigned}. nn.Module must be set up first: move `super().__init__()` to the top of "
+              "`__init__`.",
+        "ko": "`super().__init__()`가 {line}번째 줄에서 호출되는데, `self.{attr}`는 그보다 앞선 "
+              "{assigned}번째 줄에서 대입됩니다. `super().__init__()`를 `__init__` 맨 위로 옮기세요.",
+    },
+    "diag_plain_tensor": {
+        "en": "`self.{attr}` is a plain tensor (shape {shape}), not an nn.Parameter, so parameters() does "
+              "not include it and an optimizer would never update it. Wrap it: "
+              "`self.{attr} = nn.Parameter(...)`, or use an nn.Linear layer.",
+        "ko": "`self.{attr}`이 nn.Parameter가 아닌 평범한 tensor(shape {shape})라서 parameters()에 "
+              "포함되지 않고 optimizer가 갱신하지도 않습니다. `self.{attr} = nn.Parameter(...)`로 감싸거나 "
+              "nn.Linear layer를 쓰세요.",
+    },
+    "diag_unregistered_buffer": {
+        "en": "`self.{attr}` is a tensor stored as a plain attribute, so it is not in state_dict() and "
+              "does not move with `model.to(...)`. Register it: `self.register_buffer(\"{attr}\", ...)`.",
+        "ko": "`self.{attr}`이 평범한 속성으로 저장된 tensor라서 state_dict()에 없고 `model.to(...)`로 "
+              "함께 옮겨지지 않습니다. `self.register_buffer(\"{attr}\", ...)`로 등록하세요.",
+    },
+    "diag_layer_size": {
+        "en": "Some layers have the wrong size (expected → actual parameters): {table}. "
+              "An nn.Linear(in, out) has in × out weights plus out biases.",
+        "ko": "크기가 틀린 layer가 있습니다 (기대 → 실제 parameter 수): {table}. "
+              "nn.Linear(in, out)은 in × out개의 weight와 out개의 bias를 가집니다.",
+    },
+    "diag_missing_activation": {
+        "en": "There is no activation between `{before}` and `{after}` in forward: the output of "
+              "`{before}` goes straight into `{after}`. Apply ReLU in between, e.g. "
+              "`x = self.act(self.{before}(x))`.",
+        "ko": "forward에서 `{before}`와 `{after}` 사이에 activation이 없습니다. `{before}`의 출력이 "
+              "그대로 `{after}`로 들어갑니다. `x = self.act(self.{before}(x))`처럼 사이에 ReLU를 넣으세요.",
+    },
+    "diag_forward_call": {
+        "en": "Line {line} calls `{call}` directly. Calling `.forward()` skips PyTorch's hooks; call the "
+              "module itself instead: `{fixed}`.",
+        "ko": "{line}번째 줄에서 `{call}`을 직접 호출합니다. `.forward()`를 직접 부르면 PyTorch의 hook이 "
+              "실행되지 않으니 module 자체를 호출하세요: `{fixed}`.",
+    },
+    # -- run-level errors --------------------------------------------------------
+    "syntax_error": {
+        "en": "Python could not read your code: {error} on line {line}.\n{detail}",
+        "ko": "Python이 코드를 읽지 못했습니다: {line}번째 줄에서 {error}.\n{detail}",
+    },
+    "learner_raised": {
+        "en": "Your code stopped with {error} on line {line}.\n{detail}",
+        "ko": "코드가 {line}번째 줄에서 {error} 오류로 멈췄습니다.\n{detail}",
+    },
+    "learner_raised_noline": {
+        "en": "Your code stopped with {error}.\n{detail}",
+        "ko": "코드가 {error} 오류로 멈췄습니다.\n{detail}",
+    },
+    "run_timeout": {
+        "en": "Your code took too long and was stopped ({reason}). Look for a loop that never ends.",
+        "ko": "코드 실행이 너무 오래 걸려 멈췄습니다 ({reason}). 끝나지 않는 반복문이 있는지 확인하세요.",
+    },
+    "run_memory": {
+        "en": "Your code used too much memory and was stopped ({reason}).",
+        "ko": "코드가 메모리를 너무 많이 써서 멈췄습니다 ({reason}).",
+    },
+    "run_output_limit": {
+        "en": "Your code printed too much and was stopped ({reason}). Print less, e.g. not inside a long loop.",
+        "ko": "코드가 너무 많이 출력해서 멈췄습니다 ({reason}). 긴 반복문 안에서 출력하지 않도록 줄이세요.",
+    },
+    "run_killed": {
+        "en": "Your code was stopped ({reason}).",
+        "ko": "코드 실행이 중단되었습니다 ({reason}).",
+    },
+    "run_busy": {
+        "en": "The grader is busy right now; please submit again in a moment.",
+        "ko": "채점기가 지금 바쁩니다. 잠시 후 다시 제출하세요.",
+    },
+    "no_report": {
+        "en": "Your program ended before the checks could run (did it call os._exit?).",
+        "ko": "검사가 실행되기 전에 프로그램이 끝났습니다 (os._exit를 호출했나요?).",
+    },
+    "grader_broken": {
+        "en": "The checks for this exercise failed to run. This is a problem with the exercise, not your "
+              "code; please report it.",
+        "ko": "이 연습 문제의 검사가 실행되지 못했습니다. "
+              "코드 문제가 아니라 연습 문제의 문제이니 신고해 주세요.",
+    },
+    "output_truncated": {
+        "en": "[output truncated: showing the first {shown:,} of {total:,} characters]",
+        "ko": "[출력이 잘렸습니다: 전체 {total:,}자 중 처음 {shown:,}자만 보입니다]",
+    },
+    "same_cause": {
+        "en": "Same cause as in `{name}` above.",
+        "ko": "위의 `{name}` 검사와 같은 원인입니다.",
+    },
+}
+
+
+def localize(key: str, params: dict[str, Any] | None = None, locale: str = "en",
+             text: dict[str, str] | None = None) -> str:
+    """Return the sentence for ``key`` in ``locale``, formatted with ``params``.
+
+    Args:
+        key: a key of :data:`MESSAGES`; ignored when ``text`` is given.
+        params: values for the sentence's ``{placeholders}``.
+        locale: ``"ko"`` or ``"en"``; other locales fall back to Korean, then English.
+        text: an author's own sentence per locale (a check's ``ko=``/``en=``), used instead of ``key``.
+
+    Returns:
+        The sentence. An unknown key or a missing parameter never raises: the key
+        and parameters are shown as they are, so a broken catalog stays visible.
+    """
+    table = text or MESSAGES.get(key)
+    if not table:
+        return f"{key} {params or ''}".strip()
+    template = table.get(locale) or table.get("ko") or table.get("en") or ""
+    try:
+        return template.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return template

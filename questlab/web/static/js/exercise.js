@@ -1,0 +1,176 @@
+// questlab exercise: editor, Run, Submit with a results panel, hints one at a time,
+// reset to starter, and a draft kept in this browser. Without this file the page
+// still shows the prompt, the starter code and every hint.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)questlab_csrf=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { status: response.status, data: data };
+      });
+    });
+  }
+
+  // Code copied from web pages often carries no-break spaces, which Python rejects.
+  function codeOf(editor) { return editor.getValue().replace(/\u00a0/g, " "); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function setup(section) {
+    var label = function (name) { return section.getAttribute("data-label-" + name) || name; };
+    var mount = section.querySelector("[data-exercise-editor]");
+    var starterField = section.querySelector("[data-starter]");
+    var starter = starterField ? starterField.value : (mount.textContent || "");
+    var article = section.closest("[data-quest]");
+    var draftKey = "questlab:draft:" + (article ? article.getAttribute("data-quest") + "/" +
+      article.getAttribute("data-lesson-key") : location.pathname);
+    var status = section.querySelector("[data-exercise-status]");
+    var runOutput = section.querySelector("[data-run-output]");
+    var results = section.querySelector("[data-results]");
+    var busy = false;
+
+    var saved = null;
+    try { saved = localStorage.getItem(draftKey); } catch (e) { saved = null; }
+
+    var editor;
+    function saveDraft(text) {
+      try {
+        if (text === starter) localStorage.removeItem(draftKey);
+        else localStorage.setItem(draftKey, text);
+      } catch (e) { /* storage full or disabled: the draft just is not kept */ }
+    }
+    if (window.QuestlabEditor && window.QuestlabEditor.create) {
+      mount.textContent = "";
+      editor = window.QuestlabEditor.create(mount, {
+        doc: saved != null ? saved : starter,
+        label: label("editor"),
+        onChange: saveDraft,
+        onRun: function () { run(); },
+      });
+    } else {  // the bundle did not load: a plain textarea still works
+      var area = el("textarea", "code-editor");
+      area.value = saved != null ? saved : starter;
+      area.spellcheck = false;
+      area.setAttribute("aria-label", label("editor"));
+      mount.textContent = "";
+      mount.appendChild(area);
+      area.addEventListener("input", function () { saveDraft(area.value); });
+      area.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); run(); }
+      });
+      editor = { getValue: function () { return area.value; },
+                 setValue: function (t) { area.value = t; }, focus: function () { area.focus(); } };
+    }
+    mount.classList.add("is-live");
+    section.querySelector("[data-exercise-actions]").hidden = false;
+
+    function start(text) { busy = true; status.textContent = text; section.classList.add("is-busy"); }
+    function stop(text) { busy = false; status.textContent = text || ""; section.classList.remove("is-busy"); }
+
+    function run() {
+      if (busy) return;
+      start(label("running"));
+      postJSON("/api/run", { code: codeOf(editor) }).then(function (reply) {
+        var data = reply.data || {};
+        var text = (data.stdout || "") + (data.stderr ? (data.stdout ? "\n" : "") + data.stderr : "");
+        if (!text && data.message) text = data.message;
+        if (!text && data.detail) text = String(data.detail);
+        runOutput.textContent = text || label("no-output");
+        runOutput.classList.toggle("is-error", !!(data.status && data.status !== "ok") || reply.status >= 400);
+        runOutput.hidden = false;
+        stop(data.message || "");
+      }, function () { stop(label("network")); });
+    }
+
+    function showResults(data) {
+      results.textContent = "";
+      var head = el("p", "results-summary results-" + (data.status || "error"));
+      if (data.status === "pass") head.textContent = label("all-pass");
+      else if (data.status === "fail") head.textContent = label("some-fail");
+      else head.textContent = data.message || data.detail || label("error");
+      if (data.xp_awarded) head.appendChild(el("strong", "xp-badge", " " + label("xp").replace("{xp}", data.xp_awarded)));
+      results.appendChild(head);
+      if (data.status === "error" && data.message && data.tests && data.tests.length) {
+        results.appendChild(el("pre", "results-error", data.message));
+      }
+      var list = el("ol", "check-list");
+      (data.tests || []).forEach(function (test) {
+        var item = el("li", "check check-" + test.status);
+        item.setAttribute("data-check", test.name);
+        var line = el("div", "check-head");
+        line.appendChild(el("span", "check-status", test.status === "pass" ? "✓ " + label("pass")
+          : "✗ " + label(test.status === "fail" ? "fail" : "error")));
+        line.appendChild(el("code", "check-name", test.name));
+        item.appendChild(line);
+        if (test.message) item.appendChild(el("p", "check-message", test.message));
+        if (test.output && test.status !== "pass") item.appendChild(el("pre", "check-output", test.output));
+        list.appendChild(item);
+      });
+      results.appendChild(list);
+      results.hidden = false;
+      if (data.completion_token) {
+        try {
+          var key = "questlab:passes";
+          var passes = JSON.parse(localStorage.getItem(key) || "[]");
+          passes.push(data.completion_token);
+          localStorage.setItem(key, JSON.stringify(passes.slice(-500)));
+        } catch (e) { /* no storage: the pass is not kept in this browser */ }
+        document.dispatchEvent(new CustomEvent("questlab:exercise-passed", { detail: data }));
+      }
+    }
+
+    function submit() {
+      if (busy) return;
+      start(label("grading"));
+      postJSON(section.getAttribute("data-submit-url"), {
+        code: codeOf(editor), locale: section.getAttribute("data-locale"),
+      }).then(function (reply) { showResults(reply.data || {}); stop(""); },
+              function () { stop(label("network")); });
+    }
+
+    section.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-action]");
+      if (!button) return;
+      var action = button.getAttribute("data-action");
+      if (action === "run") run();
+      else if (action === "submit") submit();
+      else if (action === "reset") { editor.setValue(starter); saveDraft(starter); editor.focus(); }
+      else if (action === "next-hint") revealNextHint();
+    });
+
+    // Hints one at a time: only the first closed one can be opened, through the button.
+    var hints = Array.prototype.slice.call(section.querySelectorAll("[data-hint]"));
+    var hintButton = section.querySelector("[data-action='next-hint']");
+    function revealNextHint() {
+      var next = hints.filter(function (h) { return h.hidden; })[0];
+      if (next) { next.hidden = false; next.open = true; }
+      if (hintButton) hintButton.hidden = !hints.some(function (h) { return h.hidden; });
+    }
+    if (hints.length && hintButton) {
+      hints.forEach(function (h) { h.hidden = true; });
+      hintButton.hidden = false;
+    }
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-exercise]"), setup);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

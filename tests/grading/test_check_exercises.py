@@ -1,0 +1,26 @@
+"""``questlab check`` grades every exercise: the solution must pass, the starter must fail."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+from questlab.content.check import check_content
+from tests.grading.conftest import REPO
+
+
+def test_bundled_exercises_check_clean() -> None:
+    console = Console(record=True, width=200)
+    assert check_content(REPO / "quests", console=console) == 0, console.export_text()
+
+
+def test_a_failing_solution_is_reported(tmp_path: Path) -> None:
+    quest = shutil.copytree(REPO / "quests" / "pytorch", tmp_path / "pytorch")
+    exercise = quest / "01-networks" / "01-nn-module" / "exercise"
+    (exercise / "solution.py").write_text((exercise / "starter.py").read_text())
+    console = Console(record=True, width=200)
+    assert check_content(tmp_path, console=console) == 1
+    report = console.export_text()
+    assert "the solution must pass every check" in report and "parameter_count" in report

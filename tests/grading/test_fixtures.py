@@ -1,0 +1,130 @@
+"""Every grading scenario: a submission and the results JSON it must produce, in both locales.
+
+Regenerate after an intended change with ``QUESTLAB_UPDATE_FIXTURES=1`` and
+review the diff of ``expected.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from questlab.grading.harness import build_harness, grading_from_run
+from questlab.grading.messages import MESSAGES
+from questlab.runner import RunnerService
+from tests.grading.conftest import EXERCISE
+from tests.grading.schema_check import validate
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCENARIOS = sorted(p.name for p in FIXTURES.iterdir() if (p / "submission.py").is_file())
+
+#: The diagnosis each classic-mistake fixture must trigger (on at least one failing check).
+DIAGNOSED = {
+    "plain_list": "plain_list",
+    "plain_dict": "plain_list",
+    "super_init_missing": "super_init",
+    "super_init_late": "super_init",
+    "plain_tensor": "plain_tensor",
+    "unregistered_buffer": "unregistered_buffer",
+    "wrong_layer_size": "layer_size",
+    "missing_activation": "missing_activation",
+    "forward_call": "forward_call",
+}
+
+
+#: Scenarios whose message depends on how the machine's load makes the runner stop the code
+#: (wall clock, CPU limit or a kill): compared without the message, which a test below checks.
+LOAD_DEPENDENT = {"timeout"}
+
+
+def _comparable(scenario: str, results: dict[str, dict]) -> dict[str, dict]:
+    if scenario not in LOAD_DEPENDENT:
+        return results
+    return {locale: {**r, "message": "(depends on load)"} for locale, r in results.items()}
+
+
+def grade(runner: RunnerService, code: str) -> dict[str, dict]:
+    result = runner.run_sync(code, harness=build_harness((EXERCISE / "checks.py").read_text()))
+    return {locale: grading_from_run(result, locale) for locale in ("en", "ko")}
+
+
+@pytest.fixture(scope="module")
+def graded(runner: RunnerService) -> dict[str, dict[str, dict]]:
+    return {name: grade(runner, (FIXTURES / name / "submission.py").read_text()) for name in SCENARIOS}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_fixture_matches_expected(scenario: str, graded: dict[str, dict[str, dict]]) -> None:
+    actual = graded[scenario]
+    path = FIXTURES / scenario / "expected.json"
+    for results in actual.values():
+        validate(results)
+    actual = _comparable(scenario, actual)
+    if os.environ.get("QUESTLAB_UPDATE_FIXTURES"):
+        path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert actual == json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_scenario_has_a_fixture() -> None:
+    wanted = {"correct", "syntax_error", "runtime_error", "timeout", "flood", *DIAGNOSED}
+    assert wanted <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", sorted(DIAGNOSED))
+def test_classic_mistake_is_diagnosed_in_both_locales(scenario: str,
+                                                       graded: dict[str, dict[str, dict]]) -> None:
+    name = DIAGNOSED[scenario]
+    en, ko = graded[scenario]["en"], graded[scenario]["ko"]
+    assert en["status"] in ("fail", "error")
+    hits = [i for i, t in enumerate(en["tests"]) if t["diagnosis"] == name]
+    assert hits, f"{scenario}: no check carries the {name!r} diagnosis: {en['tests']}"
+    for i in hits:
+        assert ko["tests"][i]["diagnosis"] == name
+        assert en["tests"][i]["message"] and ko["tests"][i]["message"]
+        assert en["tests"][i]["message"] != ko["tests"][i]["message"]
+        hangul = any("\uac00" <= ch <= "\ud7a3" for ch in ko["tests"][i]["message"])
+        assert hangul, "no Hangul in the ko message"
+
+
+def test_correct_solution_passes(graded: dict[str, dict[str, dict]]) -> None:
+    en = graded["correct"]["en"]
+    assert en["status"] == "pass", en
+    assert [t["name"] for t in en["tests"]] == [
+        "defines_mlp", "layers", "parameter_count", "output_shape", "activations", "hooks_fire",
+        "state_dict", "printed_parameters", "printed_total"]
+    assert all(t["status"] == "pass" and t["message"] is None for t in en["tests"])
+
+
+def test_layer_size_shows_expected_and_actual_per_layer(graded: dict[str, dict[str, dict]]) -> None:
+    tests = graded["wrong_layer_size"]["en"]["tests"]
+    message = next(t["message"] for t in tests if t["diagnosis"] == "layer_size")
+    assert "fc2: 32,896 → 16,448" in message and "fc3: 1,290 → 650" in message
+
+
+def test_syntax_error_names_the_line(graded: dict[str, dict[str, dict]]) -> None:
+    for locale in ("en", "ko"):
+        results = graded["syntax_error"][locale]
+        assert results["status"] == "error" and results["tests"] == []
+        assert "SyntaxError" in results["message"] and "10" in results["message"]
+        assert "def forward(self x):" in results["message"]
+
+
+# On a loaded host the runner may report a CPU-limit kill as "killed" rather than
+# "timeout"; either way grading must answer an error carrying the runner's reason.
+@pytest.mark.parametrize(("scenario", "keys"), [("timeout", ("run_timeout", "run_killed")),
+                                                ("flood", ("run_output_limit",))])
+def test_runner_limits_are_errors_with_the_reason(scenario: str, keys: tuple[str, ...],
+                                                  graded: dict[str, dict[str, dict]]) -> None:
+    for locale in ("en", "ko"):
+        results = graded[scenario][locale]
+        assert results["status"] == "error" and results["tests"] == []
+        assert any(results["message"].startswith(MESSAGES[key][locale].split("(")[0].strip()) for key in keys)
+        assert "stopped" in results["message"]
+
+
+def test_starter_fails_and_solution_passes(runner: RunnerService) -> None:
+    assert grade(runner, (EXERCISE / "starter.py").read_text())["en"]["status"] == "fail"
+    assert grade(runner, (EXERCISE / "solution.py").read_text())["en"]["status"] == "pass"

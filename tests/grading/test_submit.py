@@ -1,0 +1,112 @@
+"""The submit endpoint, with a real sandboxed runner and the bundled nn.Module exercise."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from questlab.grading.awards import TOKEN_CONTEXT
+from questlab.settings import Settings
+from tests.grading.conftest import EXERCISE, REPO
+from tests.grading.schema_check import validate
+from tests.helpers import csrf_headers
+
+pytestmark = pytest.mark.anyio
+URL = "/api/quests/pytorch/networks/nn-module/submit"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def verify_token(secret: str, token: str) -> dict:
+    """Check a completion token by recomputing its HMAC-SHA256; return its payload."""
+    payload, signature = token.split(".")
+    expected = hmac.new(secret.encode(), TOKEN_CONTEXT + payload.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64encode(expected).rstrip(b"=").decode() == signature
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -> None:
+    from questlab.web.app import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", quests_dir=REPO / "quests", database_url=sqlite_url,
+                        runner_enabled=True, runner_slots=2, sandbox="auto", secret_key="test-secret")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert app.state.runner is not None
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            headers = await csrf_headers(http)
+
+            # A mistake first: graded, diagnosed in the asked locale, no XP, no token.
+            wrong = (FIXTURES / "plain_list" / "submission.py").read_text()
+            r = await http.post(URL, json={"code": wrong, "locale": "ko"}, headers=headers)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            validate(body)
+            assert body["status"] == "fail" and body["locale"] == "ko"
+            assert body["xp_awarded"] == 0 and body["completion_token"] is None and body["attempts"] == 1
+            diagnosed = [t for t in body["tests"] if t["diagnosis"] == "plain_list"]
+            assert diagnosed and "nn.ModuleList" in diagnosed[0]["message"]
+
+            # Then the solution: a pass, but not on the first try.
+            solution = (EXERCISE / "solution.py").read_text()
+            r = await http.post(URL, json={"code": solution, "locale": "en"}, headers=headers)
+            body = r.json()
+            validate(body)
+            assert body["status"] == "pass" and body["first_try"] is False and body["attempts"] == 2
+            assert body["xp_awarded"] == 50  # quest.toml [xp] exercise, no first-try bonus
+            claims = verify_token("test-secret", body["completion_token"])
+            assert claims["q"] == "pytorch" and claims["l"] == "networks/nn-module" and claims["f"] is False
+
+            # Passing again earns nothing more but still proves the pass.
+            r = await http.post(URL, json={"code": solution}, headers=headers)
+            assert r.json()["xp_awarded"] == 0 and r.json()["completion_token"]
+
+            # A fresh visitor passing at once gets the first-try bonus.
+            http.cookies.delete("questlab_attempts")
+            r = await http.post(URL, json={"code": solution}, headers=headers)
+            assert r.json()["first_try"] is True and r.json()["xp_awarded"] == 75
+            assert verify_token("test-secret", r.json()["completion_token"])["f"] is True
+
+            # A tampered attempts cookie is ignored, not trusted.
+            http.cookies.set("questlab_attempts", "e30.forged")
+            r = await http.post(URL, json={"code": "print(1"}, headers=headers)
+            body = r.json()
+            validate(body)
+            assert body["status"] == "error" and "SyntaxError" in body["message"] and body["attempts"] == 1
+
+            # Learner code that floods output is an error with the runner's reason, never a crash.
+            flood = (FIXTURES / "flood" / "submission.py").read_text()
+            r = await http.post(URL, json={"code": flood, "locale": "en"}, headers=headers)
+            assert r.status_code == 200 and r.json()["status"] == "error"
+            assert "printed too much" in r.json()["message"]
+
+
+async def test_submit_needs_csrf_header(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/quests/test/basics/first/submit", json={"code": "x = 2"})
+    assert r.status_code == 403
+
+
+async def test_submit_without_runner_is_503(client: httpx.AsyncClient, settings: Settings) -> None:
+    # The test quest's exercise has no checks.py: 404 before the runner is asked.
+    headers = await csrf_headers(client)
+    r = await client.post("/api/quests/test/basics/first/submit", json={"code": "x = 2"}, headers=headers)
+    assert r.status_code == 404
+    checks = settings.quests_dir / "test" / "01-basics" / "01-first" / "exercise" / "checks.py"
+    checks.write_text("from questlab.grading.api import check\n")
+    from questlab.content.loader import load_catalog
+
+    client.app.state.catalog = load_catalog(settings.quests_dir)  # type: ignore[attr-defined]
+    r = await client.post("/api/quests/test/basics/first/submit", json={"code": "x = 2"}, headers=headers)
+    assert r.status_code == 503
+
+
+async def test_submit_unknown_lesson_is_404(client: httpx.AsyncClient) -> None:
+    headers = await csrf_headers(client)
+    r = await client.post("/api/quests/test/basics/nope/submit", json={"code": ""}, headers=headers)
+    assert r.status_code == 404
