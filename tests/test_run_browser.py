@@ -54,6 +54,8 @@ def test_run_edit_and_run_again(live_server: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
+        console_errors: list[str] = []
+        page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
         page.goto(live_server + "/quests/pytorch/networks/nn-module/?lang=en")
         figure = page.locator("figure.code-block[data-runnable]").first
         run = figure.locator("[data-run]")
@@ -72,4 +74,7 @@ def test_run_edit_and_run_again(live_server: str):
         expect(output.locator("[data-module-explorer] summary").first).to_contain_text("net Linear")
         figure.locator("[data-reset]").click()
         assert "edited" not in editor.input_value()
+        # the exercise editor mounted, and nothing on the page broke the Content-Security-Policy
+        expect(page.locator("[data-exercise-editor] .cm-content")).to_contain_text("class MLP")
+        assert console_errors == []
         browser.close()

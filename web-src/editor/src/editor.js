@@ -7,18 +7,39 @@ import { indentWithTab } from "@codemirror/commands";
 import { indentUnit } from "@codemirror/language";
 import { python } from "@codemirror/lang-python";
 
+// The editor lives in a shadow root: CodeMirror then uses constructed style sheets
+// instead of <style> elements, which the site's Content-Security-Policy (no inline
+// styles) would block. The page's CSS custom properties still reach inside.
+const theme = EditorView.theme({
+  "&": { backgroundColor: "var(--code-bg, #f6f8fa)", color: "var(--text, #1f2328)", fontSize: "14px" },
+  ".cm-content": { fontFamily: "var(--mono, ui-monospace, monospace)", caretColor: "var(--accent, #e8590c)" },
+  ".cm-gutters": { backgroundColor: "var(--surface-2, #f3f1ec)", color: "var(--muted, #5c636e)",
+                   borderRight: "1px solid var(--border, #e3dfd6)" },
+  ".cm-activeLine, .cm-activeLineGutter": { backgroundColor: "color-mix(in srgb, var(--accent, #e8590c) 8%, transparent)" },
+  "&.cm-focused": { outline: "2px solid var(--accent, #e8590c)" },
+  ".cm-scroller": { minHeight: "12rem", maxHeight: "36rem" },
+});
+
 export function create(parent, options) {
   const opts = options || {};
+  const host = document.createElement("div");
+  host.className = "code-editor-host";
+  parent.appendChild(host);
+  const shadow = host.attachShadow({ mode: "open" });
+  const mount = document.createElement("div");
+  shadow.appendChild(mount);
   const runKeys = Prec.highest(keymap.of([
     { key: "Mod-Enter", run: () => { if (opts.onRun) opts.onRun(); return true; } },
   ]));
   const view = new EditorView({
-    parent,
+    parent: mount,
+    root: shadow,
     state: EditorState.create({
       doc: opts.doc || "",
       extensions: [
         runKeys,
         basicSetup,
+        theme,
         keymap.of([indentWithTab]),
         python(),
         indentUnit.of("    "),
