@@ -329,7 +329,11 @@ class WarmParent:
                 message = f"stopped: a file grew past the {limits.file_size_mb} MB file-size limit"
             else:
                 result = "killed"
-                message = f"stopped by signal {signal.Signals(sig).name}"
+                try:
+                    name = signal.Signals(sig).name
+                except ValueError:  # real-time signals have no name
+                    name = f"number {sig}"
+                message = f"stopped by signal {name}"
         elif exit_code == child.SETUP_FAILED and not run.extras:
             result, message = "error", "the sandbox for this run could not be prepared"
         elif exit_code:
