@@ -256,10 +256,12 @@ class WarmParent:
             buf += data
 
     def on_exit(self, run: _Run) -> None:
+        pid, status, rusage = os.wait4(run.spare.pid, os.WNOHANG)
+        if pid == 0:
+            return  # not ended after all; never block the loop
         self.sel.unregister(run.pidfd)
         del self.fd_run[run.pidfd]
         os.close(run.pidfd)
-        _, status, rusage = os.wait4(run.spare.pid, 0)
         run.wait = (status, rusage)
         run.exited_at = time.monotonic()
         if not self.cfg["isolated"]:
@@ -329,7 +331,11 @@ class WarmParent:
                 message = f"stopped: a file grew past the {limits.file_size_mb} MB file-size limit"
             else:
                 result = "killed"
-                message = f"stopped by signal {signal.Signals(sig).name}"
+                try:
+                    name = signal.Signals(sig).name
+                except ValueError:  # real-time signals have no name
+                    name = f"number {sig}"
+                message = f"stopped by signal {name}"
         elif exit_code == child.SETUP_FAILED and not run.extras:
             result, message = "error", "the sandbox for this run could not be prepared"
         elif exit_code:
@@ -409,9 +415,12 @@ class WarmParent:
                     if not self.on_control():
                         return
                 elif key.data == "pidfd":
-                    if key.fd in self.fd_run:
-                        self.on_exit(self.fd_run[key.fd])
-                elif key.fd in self.fd_run:
+                    # An fd number closed earlier in this batch may already be
+                    # reused; act only on what it is now.
+                    run = self.fd_run.get(key.fd)
+                    if run is not None and run.pidfd == key.fd:
+                        self.on_exit(run)
+                elif key.fd in self.fd_run and key.fd in self.fd_run[key.fd].open_fds:
                     self.on_pipe(key.fd)
             now = time.monotonic()
             self.check_clocks(now)

@@ -34,6 +34,10 @@ def data_dir() -> Iterator[Path]:
         os.chmod(path, 0o600 if path.is_file() else 0o700)
     yield base
     shutil.rmtree(base)
+    try:
+        base.parent.rmdir()
+    except OSError:
+        pass  # holds other things
 
 
 def test_read_etc_shadow(runner: RunnerService) -> None:

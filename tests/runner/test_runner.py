@@ -249,3 +249,10 @@ def test_only_its_own_descriptors_are_open(runner: RunnerService) -> None:
     assert r.status == "ok"
     fds = eval(r.stdout)
     assert set(fds) - {0, 1, 2, 3} == {max(fds)}  # the listing's own descriptor
+
+
+def test_signal_not_explained_by_a_limit_is_killed(runner: RunnerService) -> None:
+    # A fault is delivered even to the init of a PID namespace.
+    r = runner.run_sync("import ctypes\nctypes.string_at(0)")
+    assert r.status == "killed" and r.message == "stopped by signal SIGSEGV", r
+    assert r.exit_code is None
