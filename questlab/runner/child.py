@@ -28,6 +28,7 @@ import random
 import resource
 import sys
 import traceback
+import types
 from typing import Any
 
 from questlab.runner import _linux
@@ -349,7 +350,12 @@ def serve_request(cfg: dict[str, Any], slot: int) -> None:
 
     code: str = request["code"]
     linecache.cache[LEARNER_FILE] = (len(code), None, code.splitlines(True), LEARNER_FILE)
-    ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins, "__file__": LEARNER_FILE}
+    # A real module registered as __main__, as in a script: pickling (torch.save of a whole
+    # model) finds the learner's classes by looking them up on sys.modules["__main__"].
+    main_module = types.ModuleType("__main__")
+    main_module.__dict__.update({"__builtins__": builtins, "__file__": LEARNER_FILE})
+    sys.modules["__main__"] = main_module
+    ns: dict[str, Any] = main_module.__dict__
     exc: BaseException | None = None
     exit_code = 0
     extras: dict[str, Any] = {"traceback": None, "report": None, "harness_error": None}

@@ -52,8 +52,11 @@ def test_server_database_and_secret_are_invisible(runner: RunnerService, data_di
     code = f"""
 import os
 for p in [{str(data_dir)!r}, {str(data_dir / "questlab.db")!r}, {str(data_dir / "secret_key")!r},
-          {str(data_dir.parent)!r}, {PACKAGE_ROOT!r}]:
+          {str(data_dir.parent)!r}]:
     print(p, os.path.exists(p))
+# the checkout holding questlab may exist only as the parent of a bound virtualenv
+root = {PACKAGE_ROOT!r}
+print('checkout', sorted(os.listdir(root)) if os.path.isdir(root) else [])
 for p in [{str(data_dir / "questlab.db")!r}, {str(data_dir / "secret_key")!r}]:
     try:
         print(open(p).read())
@@ -63,6 +66,8 @@ for p in [{str(data_dir / "questlab.db")!r}, {str(data_dir / "secret_key")!r}]:
     r = runner.run_sync(code)
     assert r.status == "ok", r
     assert " True" not in r.stdout
+    checkout = [line for line in r.stdout.splitlines() if line.startswith("checkout")][0]
+    assert set(eval(checkout.split(" ", 1)[1])) <= {".venv"}, checkout  # no data/, quests/, questlab/
     assert r.stdout.count("denied") == 2
     assert FAKE_SECRET not in r.stdout + r.stderr
     assert "admin@example.org" not in r.stdout

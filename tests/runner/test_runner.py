@@ -256,3 +256,17 @@ def test_signal_not_explained_by_a_limit_is_killed(runner: RunnerService) -> Non
     r = runner.run_sync("import ctypes\nctypes.string_at(0)")
     assert r.status == "killed" and r.message == "stopped by signal SIGSEGV", r
     assert r.exit_code is None
+
+
+def test_learner_classes_pickle_as_in_a_script(runner: RunnerService) -> None:
+    """Learner code runs in a real ``__main__`` module, so torch.save of a whole custom model works."""
+    code = (
+        "import io, pickle, torch\nfrom torch import nn\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 1)\n"
+        "buffer = io.BytesIO()\ntorch.save(Net(), buffer)\nbuffer.seek(0)\n"
+        "print(type(torch.load(buffer, weights_only=False)).__name__, __name__)\n"
+        "class Point:\n    pass\nprint(type(pickle.loads(pickle.dumps(Point()))).__name__)\n"
+    )
+    result = runner.run_sync(code)
+    assert result.status == "ok", result
+    assert result.stdout == "Net __main__\nPoint\n"
