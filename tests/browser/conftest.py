@@ -63,9 +63,13 @@ def live_server(live_settings: Settings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """A headless Chromium (the system's ``/usr/bin/chromium``), shared by the session's browser tests."""
+    """A headless Chromium (the system's ``/usr/bin/chromium``), shared by one module's browser tests.
+
+    Module scope, not session: Playwright's sync API runs an event loop on the main thread while it is
+    open, and the in-process async tests that run after the browser tests need that thread's loop free.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
