@@ -20,8 +20,12 @@ def strip_value(page, field: str) -> str:
 
 def wait_for_field(page, field: str, value: str) -> None:
     page.wait_for_function(
-        "([field, value]) => { const el = document.querySelector('[data-progress-strip] [data-field=\"' + field + '\"]');"
-        " return el && el.textContent.trim() === value; }", arg=[field, value], timeout=10_000)
+        "([field, value]) => { const el = document.querySelector("
+        "'[data-progress-strip] [data-field=\"' + field + '\"]');"
+        " return el && el.textContent.trim() === value; }",
+        arg=[field, value],
+        timeout=10_000,
+    )
 
 
 def test_visitor_progress_follows_the_learner_after_sign_up(live_server: str, browser, settings):
@@ -81,7 +85,7 @@ def test_visitor_progress_follows_the_learner_after_sign_up(live_server: str, br
     assert strip_value(other, "xp") == "100" and strip_value(other, "lessons_done") == "1"
     assert other.locator('li[data-lesson="basics/first"] [data-done-mark]').is_visible()
     other.goto(live_server + "/me?lang=en")
-    assert other.locator('[data-me-xp]').inner_text() == "100"
+    assert other.locator("[data-me-xp]").inner_text() == "100"
     assert other.locator('[data-achievement="first-lesson"]').get_attribute("data-unlocked") == "true"
     second.close()
     # lesson.js (Run and Submit) belongs to the runner's work and may not be in this tree yet; every other
