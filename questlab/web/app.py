@@ -15,9 +15,9 @@ from starlette.staticfiles import StaticFiles
 from questlab.content.loader import Catalog, load_catalog
 from questlab.db import Database
 from questlab.settings import Settings
+from questlab.web.csrf import CSRFMiddleware
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.routes import api_router, page_router
-from questlab.web.csrf import CSRFMiddleware
 from questlab.web.metrics import Metrics
 from questlab.web.security import SecurityHeadersMiddleware
 

@@ -10,9 +10,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 
+from questlab.accounts.deps import current_user
 from questlab.content.model import Lesson, Quest
-from questlab.db.models import Comment
-from questlab.progress.standing import standing
+from questlab.db.models import Comment, User
+from questlab.progress.standing import Standing, standing
+from questlab.progress.store import progress
+from questlab.web.csrf import csrf_token
 from questlab.web.i18n import COOKIE, LOCALES, negotiate
 from questlab.web.render import lesson_html, render
 
@@ -53,6 +56,7 @@ def page(request: Request, template: str, status_code: int = 200, cache_key: tup
         html = render(
             locale, template, request=request, settings=settings,
             sandbox_warning=runner is not None and not runner.sandboxed,
+            user=current_user(request), csrf_token=csrf_token(request),
             other_locales=[loc for loc in LOCALES if loc != locale], **context,
         )
         if key is not None:
@@ -98,11 +102,25 @@ async def index(request: Request) -> HTMLResponse:
     return page(request, "index.html", quests=list(request.app.state.catalog.quests.values()))
 
 
+def learner_standing(request: Request, quest: Quest, locale: str) -> tuple[Standing, set[str], list[str]]:
+    """The strip numbers, completed lesson keys and unlocked achievement ids: the account's when signed
+    in, nothing otherwise (a visitor's browser fills in its local progress)."""
+    user = current_user(request)
+    if user is None:
+        return standing(quest, locale), set(), []
+    with request.app.state.db.session() as session:
+        fresh = session.get(User, user.id)
+        assert fresh is not None
+        scored = progress(session, fresh, quest)
+    return scored.standing(locale), set(scored.lessons_completed), scored.unlocked()
+
+
 async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
     """``GET /quests/{quest}/``: chapters and lessons with minutes and the learner's progress."""
     quest = get_quest(request, quest_slug)
     locale = request_locale(request)
-    return page(request, "quest.html", quest=quest, standing=standing(quest, locale))
+    strip, done, unlocked = learner_standing(request, quest, locale)
+    return page(request, "quest.html", quest=quest, standing=strip, done=done, unlocked=unlocked)
 
 
 def comment_count(request: Request, quest: Quest, lesson: Lesson) -> int:
@@ -124,12 +142,13 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
     assert lesson.chapter is not None
     comments = comment_count(request, quest, lesson)
     viewer = anonymous_viewer(request)
+    strip, done, unlocked = learner_standing(request, quest, locale)
     return page(
         request, "lesson.html",
         cache_key=(lesson.url(), quest.version, comments, runner_state(request)) if viewer else None,
         quest=quest, lesson=lesson, chapter=lesson.chapter,
         text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
-        standing=standing(quest, locale), comments=comments,
+        standing=strip, done=lesson.key in done, unlocked=unlocked, comments=comments,
     )
 
 
