@@ -58,7 +58,7 @@ def live_server(live_settings: Settings) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # the runner warms up first (seconds on a busy machine)
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the live server did not start")

@@ -1,0 +1,86 @@
+"""The exercise editor in real Chromium: type, Ctrl+Enter runs, Submit a mistake and a solution, reload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from questlab.settings import Settings
+from tests.grading.conftest import EXERCISE, REPO
+
+pytestmark = pytest.mark.browser
+LESSON = "/quests/pytorch/networks/nn-module/?lang=en"
+FIXTURES = Path(__file__).resolve().parent.parent / "grading" / "fixtures"
+
+
+@pytest.fixture
+def live_settings(settings: Settings) -> Settings:
+    """The bundled PyTorch quest with the real runner and grading."""
+    return settings.model_copy(update={"quests_dir": REPO / "quests", "runner_enabled": True})
+
+
+def set_code(page, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Replace the editor's text the way a learner would: select all, delete, paste."""
+    content = page.locator("[data-exercise-editor] .cm-content")
+    content.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.evaluate("""(text) => {
+        const data = new DataTransfer();
+        data.setData("text/plain", text);
+        document.querySelector("[data-exercise-editor] .code-editor-host").shadowRoot
+            .querySelector(".cm-content").dispatchEvent(
+            new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", code)
+
+
+def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_context().new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    runs: list[dict] = []
+    page.on("request", lambda request: request.url.endswith("/api/run") and runs.append(
+        {"body": json.loads(request.post_data or "{}"), "csrf": request.headers.get("x-csrf-token")}))
+    page.goto(live_server + LESSON)
+    page.wait_for_selector("[data-exercise-editor] .cm-editor")
+    assert "class MLP(nn.Module)" in page.inner_text("[data-exercise-editor] .cm-content")
+
+    # Typing goes into CodeMirror; Ctrl+Enter runs the code.
+    set_code(page, "")
+    page.keyboard.type("print('hello from run')")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(
+        "() => document.querySelector('[data-run-output]').innerText.includes('hello from run')",
+        timeout=30_000)
+    assert runs and runs[-1]["body"]["code"].startswith("print('hello from run')")
+    assert runs[-1]["csrf"], "Run must send the X-CSRF-Token header"
+
+    # Submit a mistake: its diagnosis shows.
+    set_code(page, (FIXTURES / "plain_list" / "submission.py").read_text())
+    page.click("[data-action=submit]")
+    page.wait_for_selector(".results-summary", timeout=30_000)
+    assert "nn.ModuleList" in page.inner_text("[data-results]")
+    assert page.locator(".check-fail").count() > 0
+
+    # Submit the solution: every check passes.
+    solution = (EXERCISE / "solution.py").read_text()
+    set_code(page, solution)
+    page.click("[data-action=submit]")
+    page.wait_for_selector(".results-pass", timeout=30_000)
+    assert page.locator(".check-pass").count() == 9 and page.locator(".check-fail").count() == 0
+
+    # Reload: the draft is still there.
+    set_code(page, "# my draft\n" + solution)
+    page.reload()
+    page.wait_for_selector("[data-exercise-editor] .cm-editor")
+    assert page.inner_text("[data-exercise-editor] .cm-content").startswith("# my draft")
+
+    # Hints come one at a time; reset brings the starter back.
+    assert page.locator("[data-hint]:visible").count() == 0
+    page.click("[data-action=next-hint]")
+    assert page.locator("[data-hint]:visible").count() == 1
+    page.click("[data-action=reset]")
+    assert "TODO" in page.inner_text("[data-exercise-editor] .cm-content")
+    assert not errors, errors
