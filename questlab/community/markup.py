@@ -30,8 +30,10 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
 
 
 def _make_parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
-                                       "highlight": _highlight, "breaks": True})
+    parser = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False, "highlight": _highlight, "breaks": True},
+    )
     parser.disable(["heading", "lheading", "image", "html_block", "html_inline", "hr", "reference"])
     return parser
 
