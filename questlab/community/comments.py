@@ -234,7 +234,8 @@ class CommentPage:
             depth-first, oldest first), as dicts: ``id``, ``parent_id``, ``thread_id``, ``depth``,
             ``author`` (``{"id", "display_name"}`` or ``None`` once deleted or hidden), ``body_html``,
             ``created_at``, ``edited_at``, ``edited``, ``deleted``, ``hidden``, ``can_edit``,
-            ``can_delete``, ``can_hide``.
+            ``can_delete``, ``can_hide``, ``can_reply``, and ``body`` (the Markdown source, for its
+            writer only, else ``None``).
         count: comments every visitor sees on the whole lesson.
         page, pages: 1-based page number and number of pages of threads.
         sort: ``newest`` or ``oldest`` (order of threads).
@@ -263,8 +264,6 @@ def list_comments(
     """
     if sort not in SORTS:
         sort = "newest"
-    staff = viewer is not None and viewer.role in STAFF_ROLES
-    moderator = viewer is not None and viewer.role in MODERATOR_ROLES
     roots = (
         session.scalar(
             select(func.count()).select_from(Comment).where(*lesson.where(), Comment.parent_id.is_(None))
@@ -283,6 +282,14 @@ def list_comments(
             .limit(per_page)
         )
     )
+    out = render_threads(session, viewer, root_ids)
+    return CommentPage(out, visible_count(session, lesson), page, pages, sort)
+
+
+def render_threads(session: Session, viewer: User | None, root_ids: list[int]) -> list[dict[str, Any]]:
+    """The comments of threads ``root_ids`` in display order, as ``viewer`` sees them (see CommentPage)."""
+    staff = viewer is not None and viewer.role in STAFF_ROLES
+    moderator = viewer is not None and viewer.role in MODERATOR_ROLES
     rows = session.execute(
         select(Comment, User)
         .join(User, User.id == Comment.user_id)
@@ -318,6 +325,7 @@ def list_comments(
                 "can_delete": (mine or moderator) and not gone,
                 "can_hide": moderator and not gone,
                 "can_reply": viewer is not None and not gone and not comment.hidden,
+                "body": comment.body if mine and not masked else None,
             }
         )
         for child, child_author in children.get(comment.id, []):
@@ -326,4 +334,18 @@ def list_comments(
     for root_id in root_ids:
         if root_id in by_id:
             visit(*by_id[root_id], 0)
-    return CommentPage(out, visible_count(session, lesson), page, pages, sort)
+    return out
+
+
+def list_comments_of_thread(
+    session: Session, lesson: LessonRef, viewer: User | None, thread_id: int
+) -> list[dict[str, Any]]:
+    """One thread of ``lesson`` as ``viewer`` sees it (same shape as :class:`CommentPage` items)."""
+    root = session.get(Comment, thread_id)
+    if root is None or (root.quest, root.chapter, root.lesson) != (
+        lesson.quest,
+        lesson.chapter,
+        lesson.lesson,
+    ):
+        raise NotFound(f"There is no thread {thread_id} on this lesson.")
+    return render_threads(session, viewer, [thread_id])

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 
 from questlab.content.model import Lesson, Quest
-from questlab.db.models import Comment
 from questlab.progress.standing import standing
+from questlab.web.csrf import csrf_token
 from questlab.web.i18n import COOKIE, LOCALES, negotiate
 from questlab.web.render import lesson_html, render
 
@@ -32,8 +31,12 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     locale = request_locale(request)
     settings = request.app.state.settings
     runner = request.app.state.runner
+    if "unread_notifications" not in context:
+        from questlab.web.community_pages import header_unread
+
+        context["unread_notifications"] = header_unread(request)
     html = render(
-        locale, template, request=request, settings=settings,
+        locale, template, request=request, settings=settings, csrf_token=csrf_token(request),
         sandbox_warning=runner is not None and not runner.sandboxed,
         other_locales=[loc for loc in LOCALES if loc != locale], **context,
     )
@@ -80,30 +83,23 @@ async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
     """``GET /quests/{quest}/``: chapters and lessons with minutes and the learner's progress."""
     quest = get_quest(request, quest_slug)
     locale = request_locale(request)
-    return page(request, "quest.html", quest=quest, standing=standing(quest, locale))
+    from questlab.web.community_pages import quest_report_counts
 
-
-def comment_count(request: Request, quest: Quest, lesson: Lesson) -> int:
-    """Number of visible comments on ``lesson``."""
-    assert lesson.chapter is not None
-    with request.app.state.db.session() as session:
-        return session.scalar(
-            select(func.count()).select_from(Comment).where(
-                Comment.quest == quest.slug, Comment.chapter == lesson.chapter.slug,
-                Comment.lesson == lesson.slug, Comment.deleted_at.is_(None), Comment.hidden.is_(False),
-            )
-        ) or 0
+    return page(request, "quest.html", quest=quest, standing=standing(quest, locale),
+                report_counts=quest_report_counts(request, quest))
 
 
 async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> HTMLResponse:
     """``GET /quests/{quest}/{chapter}/{lesson}/``: the lesson page (every element of DESIGN.md section 1)."""
+    from questlab.web.community_pages import discussion
+
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     locale = request_locale(request)
     assert lesson.chapter is not None
     return page(
         request, "lesson.html", quest=quest, lesson=lesson, chapter=lesson.chapter,
         text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
-        standing=standing(quest, locale), comments=comment_count(request, quest, lesson),
+        standing=standing(quest, locale), **discussion(request, quest, lesson),
     )
 
 

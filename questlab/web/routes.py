@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from questlab.web import ops, pages
+from questlab.web import auth_api, community_api, community_pages, ops, pages
 
 page_router = APIRouter()
 api_router = APIRouter()
@@ -15,10 +15,44 @@ PAGES = [
     ("GET", "/", pages.index, "index"),
     ("GET", "/quests/{quest_slug}/", pages.quest_map, "quest"),
     ("GET", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/", pages.lesson_page, "lesson"),
+    # community
+    ("POST", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/comments", community_pages.post_comment_form,
+     "comment_form"),
+    ("GET", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/report", community_pages.report_form, "report"),
+    ("POST", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/report", community_pages.report_submit,
+     "report_submit"),
+    ("GET", "/notifications", community_pages.notifications_page, "notifications"),
+    ("POST", "/notifications/email", community_pages.notifications_email, "notifications_email"),
+    ("GET", "/unsubscribe/{token}", community_pages.unsubscribe, "unsubscribe"),
+    ("POST", "/unsubscribe/{token}", community_pages.unsubscribe, "unsubscribe_one_click"),
+    ("GET", "/admin/reports", community_pages.admin_reports, "admin_reports"),
+    ("POST", "/admin/reports/{report_id}/resolve", community_pages.admin_resolve, "admin_resolve"),
 ]
 
 API = [
     ("GET", "/-/health", ops.health, "health"),
+    ("POST", "/api/auth/signup", auth_api.signup, "signup"),
+    ("POST", "/api/auth/login", auth_api.login, "login"),
+    # community (docs/community.md)
+    ("GET", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/comments", community_api.list_lesson_comments,
+     "api_comments"),
+    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/comments", community_api.post_lesson_comment,
+     "api_comment_post"),
+    ("PUT", "/api/comments/{comment_id}", community_api.edit_comment, "api_comment_edit"),
+    ("DELETE", "/api/comments/{comment_id}", community_api.delete_comment, "api_comment_delete"),
+    ("POST", "/api/comments/{comment_id}/hide", community_api.hide_comment, "api_comment_hide"),
+    ("POST", "/api/users/{user_id}/suspend", community_api.suspend_account, "api_user_suspend"),
+    ("PUT", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/subscription", community_api.subscribe,
+     "api_subscribe"),
+    ("DELETE", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/subscription", community_api.unsubscribe,
+     "api_unsubscribe"),
+    ("GET", "/api/notifications", community_api.list_notifications, "api_notifications"),
+    ("POST", "/api/notifications/read", community_api.read_notifications, "api_notifications_read"),
+    ("PUT", "/api/notifications/email", community_api.email_preference, "api_notifications_email"),
+    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/reports", community_api.post_report,
+     "api_report"),
+    ("GET", "/api/admin/reports", community_api.admin_reports, "api_admin_reports"),
+    ("POST", "/api/admin/reports/{report_id}/resolve", community_api.resolve_report, "api_admin_resolve"),
 ]
 
 for method, path, handler, name in PAGES:
