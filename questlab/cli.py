@@ -17,6 +17,8 @@ app = typer.Typer(help="questlab: gamified, hands-on programming quests.", no_ar
                   add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Account commands.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -89,6 +91,31 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     url = settings.resolved_database_url()
     upgrade(url, revision)
     console.print(f"[green]Database is at revision {revision}[/] ({url.split('@')[-1]})")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Sign-in email of the account.")],
+    password: Annotated[str, typer.Option(help="Password (8 to 256 characters).", prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+    role: Annotated[str, typer.Option(help="learner, author, moderator or admin.")] = "learner",
+    display_name: Annotated[str | None, typer.Option(help="Public name (default: the part before @).")] = None,
+) -> None:
+    """Create an account, e.g. the first admin: questlab users create --email me@example.com --role admin."""
+    from questlab.accounts.service import AccountError, create_user
+    from questlab.db import Database
+
+    database = Database(Settings().resolved_database_url())
+    try:
+        with database.session() as session:
+            user = create_user(session, email, password, display_name=display_name, role=role)
+            summary = f"{user.email} (id {user.id}, role {user.role})"
+    except AccountError as error:
+        err_console.print(f"[red]Could not create the account: {error}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+    console.print(f"[green]Created[/] {summary}")
 
 
 @app.command("settings")

@@ -81,3 +81,15 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             http.app = app  # type: ignore[attr-defined]
             yield http
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its lowest cost in tests: the real parameters take ~0.5 s per hash on a CI machine."""
+    from argon2 import PasswordHasher
+
+    from questlab.accounts import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "DUMMY_HASH", cheap.hash("questlab-no-such-account"))

@@ -88,3 +88,14 @@ async def csrf_headers(client) -> dict[str, str]:  # type: ignore[no-untyped-def
         await client.get("/")
         token = client.cookies.get("questlab_csrf")
     return {"X-CSRF-Token": token}
+
+
+async def sign_up(client, email: str = "learner@example.com", password: str = "correct horse",  # type: ignore[no-untyped-def]
+                  display_name: str | None = None) -> dict:
+    """Create an account through ``POST /api/auth/signup``; the client is then signed in. Returns the user."""
+    body = {"email": email, "password": password}
+    if display_name:
+        body["display_name"] = display_name
+    response = await client.post("/api/auth/signup", json=body, headers=await csrf_headers(client))
+    assert response.status_code == 201, response.text
+    return response.json()["user"]

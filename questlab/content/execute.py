@@ -66,15 +66,15 @@ def collect_jobs(catalog: Catalog) -> list[Job]:
 
 def judge(job: Job, result: object) -> str | None:
     """Return a sentence saying what is wrong with ``result`` for ``job``, or ``None`` when it is right."""
-    status = getattr(result, "status")
+    status = result.status
     location = f"{job.path}:{job.line}" if job.line else str(job.path)
     if job.must_pass is None:
         if status != "ok":
             detail = getattr(result, "message", None) or getattr(result, "traceback", None) or getattr(result, "stderr", "")
             return f"{location}: {job.label} did not run cleanly ({status}):\n{detail}"
-        if job.expected is not None and not output_matches(job.expected, getattr(result, "stdout")):
+        if job.expected is not None and not output_matches(job.expected, result.stdout):
             diff = "".join(difflib.unified_diff(
-                job.expected.splitlines(True), getattr(result, "stdout").splitlines(True),
+                job.expected.splitlines(True), result.stdout.splitlines(True),
                 "documented", "actual"))
             return f"{location}: {job.label}: output differs from the documented output:\n{diff}"
         return None

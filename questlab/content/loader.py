@@ -288,7 +288,7 @@ def load_quest(folder: Path, problems: list[ContentProblem], preview: bool = Fal
     for slug, (_number, chapter_dir) in on_disk.items():
         if slug not in config.chapters:
             problems.append(ContentProblem(
-                "warning", chapter_dir, None, f"chapter folder is not listed in quest.toml 'chapters'; ignored"))
+                "warning", chapter_dir, None, "chapter folder is not listed in quest.toml 'chapters'; ignored"))
     quest = Quest(folder.name, folder, config, chapters, content_version(folder))
     link(quest)
     check_rules(quest, path, text, problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -26,7 +26,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """An account. ``role`` is one of learner, author, moderator, admin."""
+    """An account. ``role`` is one of learner, author, moderator, admin; ``time_zone`` (IANA name, sent by
+    the browser) decides which calendar day an event falls on."""
 
     __tablename__ = "users"
 
@@ -35,6 +36,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="learner")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -57,6 +59,76 @@ class Comment(Base):
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     hidden: Mapped[bool] = mapped_column(default=False)
+
+
+class AuthSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordReset(Base):
+    """A one-time password reset link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, keyed ``account:<email>`` or ``address:<ip>``; counted for rate limiting."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProgressFact(Base):
+    """One fact of a learner's progress in a quest; XP, levels and achievements are computed from the set.
+
+    ``kind`` and ``key``: ``lesson`` (key: ``<chapter>/<lesson>``), ``exercise`` (key: the pass token's
+    nonce; ``lesson_key`` and ``first_try`` set), ``code_runs`` (key: ``<device>:<day>``, ``count`` runs,
+    merged by maximum), ``comment`` (key: comment id), ``day`` (key: the active day). ``day`` is the
+    learner's calendar day (``YYYY-MM-DD`` in their time zone) the fact belongs to.
+    """
+
+    __tablename__ = "progress_facts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "quest", "kind", "key", name="uq_progress_facts_user_quest_kind_key"),
+        Index("ix_progress_facts_user_quest", "user_id", "quest"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quest: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    lesson_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    first_try: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    day: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExerciseNonce(Base):
+    """The nonce of every exercise pass token ever merged, and whose it is: a token counts for one account."""
+
+    __tablename__ = "exercise_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
 
 
 # --- community: suspension, subscriptions, notifications, email outbox, problem reports ---

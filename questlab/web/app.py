@@ -18,9 +18,9 @@ from questlab.content.loader import Catalog, load_catalog
 from questlab.db import Database
 from questlab.settings import Settings
 from questlab.web.community_api import community_error
+from questlab.web.csrf import CSRFMiddleware
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.routes import api_router, page_router
-from questlab.web.csrf import CSRFMiddleware
 from questlab.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger("questlab")

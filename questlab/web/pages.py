@@ -9,8 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from questlab.accounts.deps import current_user
 from questlab.content.model import Lesson, Quest
-from questlab.progress.standing import standing
+from questlab.db.models import User
+from questlab.progress.standing import Standing, standing
+from questlab.progress.store import progress
 from questlab.web.csrf import csrf_token
 from questlab.web.i18n import COOKIE, LOCALES, negotiate
 from questlab.web.render import lesson_html, render
@@ -36,8 +39,9 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
         context["unread_notifications"] = header_unread(request)
     html = render(
-        locale, template, request=request, settings=settings, csrf_token=csrf_token(request),
+        locale, template, request=request, settings=settings,
         sandbox_warning=runner is not None and not runner.sandboxed,
+        user=current_user(request), csrf_token=csrf_token(request),
         other_locales=[loc for loc in LOCALES if loc != locale], **context,
     )
     response = HTMLResponse(html, status_code=status_code)
@@ -79,13 +83,27 @@ async def index(request: Request) -> HTMLResponse:
     return page(request, "index.html", quests=list(request.app.state.catalog.quests.values()))
 
 
+def learner_standing(request: Request, quest: Quest, locale: str) -> tuple[Standing, set[str]]:
+    """The strip numbers and completed lesson keys: the account's when signed in, zero otherwise
+    (a visitor's browser fills in its local progress)."""
+    user = current_user(request)
+    if user is None:
+        return standing(quest, locale), set()
+    with request.app.state.db.session() as session:
+        fresh = session.get(User, user.id)
+        assert fresh is not None
+        scored = progress(session, fresh, quest)
+    return scored.standing(locale), set(scored.lessons_completed)
+
+
 async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
     """``GET /quests/{quest}/``: chapters and lessons with minutes and the learner's progress."""
     quest = get_quest(request, quest_slug)
     locale = request_locale(request)
     from questlab.web.community_pages import quest_report_counts
 
-    return page(request, "quest.html", quest=quest, standing=standing(quest, locale),
+    strip, done = learner_standing(request, quest, locale)
+    return page(request, "quest.html", quest=quest, standing=strip, done=done,
                 report_counts=quest_report_counts(request, quest))
 
 
@@ -96,10 +114,11 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     locale = request_locale(request)
     assert lesson.chapter is not None
+    strip, done = learner_standing(request, quest, locale)
     return page(
         request, "lesson.html", quest=quest, lesson=lesson, chapter=lesson.chapter,
         text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
-        standing=standing(quest, locale), **discussion(request, quest, lesson),
+        standing=strip, done=lesson.key in done, **discussion(request, quest, lesson),
     )
 
 

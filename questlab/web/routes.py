@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from questlab.web import auth_api, community_api, community_pages, ops, pages
+from questlab.web import accounts, community_api, community_pages, ops, pages, progress
 
+LESSON = "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/"
 page_router = APIRouter()
 api_router = APIRouter()
 
@@ -15,11 +16,22 @@ PAGES = [
     ("GET", "/", pages.index, "index"),
     ("GET", "/quests/{quest_slug}/", pages.quest_map, "quest"),
     ("GET", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/", pages.lesson_page, "lesson"),
+    ("GET", "/login", accounts.login_page, "login"),
+    ("POST", "/login", accounts.login_submit, "login_submit"),
+    ("GET", "/signup", accounts.signup_page, "signup"),
+    ("POST", "/signup", accounts.signup_submit, "signup_submit"),
+    ("GET", "/logout", accounts.logout_page, "logout"),
+    ("POST", "/logout", accounts.logout_submit, "logout_submit"),
+    ("GET", "/reset", accounts.reset_page, "reset"),
+    ("POST", "/reset", accounts.reset_submit, "reset_submit"),
+    ("GET", "/reset/{token}", accounts.reset_token_page, "reset_token"),
+    ("POST", "/reset/{token}", accounts.reset_token_submit, "reset_token_submit"),
+    ("GET", "/me", progress.me_page, "me"),
     # community
-    ("POST", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/comments", community_pages.post_comment_form,
+    ("POST", LESSON + "comments", community_pages.post_comment_form,
      "comment_form"),
-    ("GET", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/report", community_pages.report_form, "report"),
-    ("POST", "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/report", community_pages.report_submit,
+    ("GET", LESSON + "report", community_pages.report_form, "report"),
+    ("POST", LESSON + "report", community_pages.report_submit,
      "report_submit"),
     ("GET", "/notifications", community_pages.notifications_page, "notifications"),
     ("POST", "/notifications/email", community_pages.notifications_email, "notifications_email"),
@@ -31,25 +43,30 @@ PAGES = [
 
 API = [
     ("GET", "/-/health", ops.health, "health"),
-    ("POST", "/api/auth/signup", auth_api.signup, "signup"),
-    ("POST", "/api/auth/login", auth_api.login, "login"),
+    ("POST", "/api/auth/signup", accounts.api_signup, "api_signup"),
+    ("POST", "/api/auth/login", accounts.api_login, "api_login"),
+    ("POST", "/api/auth/logout", accounts.api_logout, "api_logout"),
+    ("GET", "/api/auth/me", accounts.api_me, "api_me"),
+    ("GET", "/api/me/progress", progress.api_my_progress, "api_my_progress"),
+    ("POST", "/api/progress/sync", progress.api_sync, "api_progress_sync"),
+    ("POST", "/api/progress/evaluate", progress.api_evaluate, "api_progress_evaluate"),
     # community (docs/community.md)
-    ("GET", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/comments", community_api.list_lesson_comments,
+    ("GET", "/api" + LESSON + "comments", community_api.list_lesson_comments,
      "api_comments"),
-    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/comments", community_api.post_lesson_comment,
+    ("POST", "/api" + LESSON + "comments", community_api.post_lesson_comment,
      "api_comment_post"),
     ("PUT", "/api/comments/{comment_id}", community_api.edit_comment, "api_comment_edit"),
     ("DELETE", "/api/comments/{comment_id}", community_api.delete_comment, "api_comment_delete"),
     ("POST", "/api/comments/{comment_id}/hide", community_api.hide_comment, "api_comment_hide"),
     ("POST", "/api/users/{user_id}/suspend", community_api.suspend_account, "api_user_suspend"),
-    ("PUT", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/subscription", community_api.subscribe,
+    ("PUT", "/api" + LESSON + "subscription", community_api.subscribe,
      "api_subscribe"),
-    ("DELETE", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/subscription", community_api.unsubscribe,
+    ("DELETE", "/api" + LESSON + "subscription", community_api.unsubscribe,
      "api_unsubscribe"),
     ("GET", "/api/notifications", community_api.list_notifications, "api_notifications"),
     ("POST", "/api/notifications/read", community_api.read_notifications, "api_notifications_read"),
     ("PUT", "/api/notifications/email", community_api.email_preference, "api_notifications_email"),
-    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/reports", community_api.post_report,
+    ("POST", "/api" + LESSON + "reports", community_api.post_report,
      "api_report"),
     ("GET", "/api/admin/reports", community_api.admin_reports, "api_admin_reports"),
     ("POST", "/api/admin/reports/{report_id}/resolve", community_api.resolve_report, "api_admin_resolve"),

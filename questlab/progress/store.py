@@ -1,0 +1,231 @@
+"""Progress in the database: recording events for signed-in learners and merging browser progress.
+
+Functions take the caller's SQLAlchemy ``Session`` and do not commit.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questlab.content.model import Quest
+from questlab.db.models import ExerciseNonce, ProgressFact, User
+from questlab.progress.engine import QuestProgress, evaluate
+from questlab.progress.facts import Fact, FactSet, combine, fact_set, local_day, parse_day, zone
+from questlab.progress.tokens import verify_exercise_pass
+
+DEVICE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_ITEMS = 5000
+
+
+def _row_fact(row: ProgressFact) -> Fact:
+    return Fact(kind=row.kind, key=row.key, day=row.day, lesson_key=row.lesson_key, first_try=row.first_try,
+                count=row.count)
+
+
+def load_facts(session: Session, user_id: int, quest: str) -> FactSet:
+    """The stored facts of ``user_id`` in quest ``quest`` (slug)."""
+    rows = session.scalars(select(ProgressFact).where(ProgressFact.user_id == user_id, ProgressFact.quest == quest))
+    return fact_set(_row_fact(row) for row in rows)
+
+
+def add_facts(session: Session, user_id: int, quest: str, facts: Iterable[Fact]) -> None:
+    """Merge ``facts`` into the stored set (union; a stored fact is combined, never duplicated)."""
+    incoming = fact_set(facts)
+    if not incoming:
+        return
+    rows = {(row.kind, row.key): row for row in session.scalars(
+        select(ProgressFact).where(ProgressFact.user_id == user_id, ProgressFact.quest == quest))}
+    for identity, fact in incoming.items():
+        row = rows.get(identity)
+        if row is None:
+            session.add(ProgressFact(user_id=user_id, quest=quest, kind=fact.kind, key=fact.key, day=fact.day,
+                                     lesson_key=fact.lesson_key, first_try=fact.first_try, count=fact.count))
+            continue
+        merged = combine(_row_fact(row), fact)
+        row.day, row.count, row.first_try, row.lesson_key = merged.day, merged.count, merged.first_try, \
+            merged.lesson_key
+    session.flush()
+
+
+def progress(session: Session, user: User, quest: Quest) -> QuestProgress:
+    """The scored progress of ``user`` in ``quest`` (current streak as of their today)."""
+    today = local_day(datetime.now(UTC), user.time_zone)
+    return evaluate(quest, load_facts(session, user.id, quest.slug), today)
+
+
+def _record(session: Session, user_id: int, quest: Quest, facts: list[Fact]) -> int:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError(f"no user with id {user_id}")
+    before = evaluate(quest, load_facts(session, user_id, quest.slug)).xp
+    day = facts[0].day
+    add_facts(session, user_id, quest.slug, [*facts, Fact("day", day, day)])
+    return evaluate(quest, load_facts(session, user_id, quest.slug)).xp - before
+
+
+def _today(session: Session, user_id: int, at: datetime | None = None) -> str:
+    user = session.get(User, user_id)
+    return local_day(at or datetime.now(UTC), user.time_zone if user else None)
+
+
+def record_exercise_pass(session: Session, user_id: int, quest: Quest, lesson_key: str, first_try: bool) -> int:
+    """Record an exercise pass by a signed-in learner (the grading endpoint calls this); return XP awarded.
+
+    ``quest`` is the content model's :class:`~questlab.content.model.Quest` (its slug keys the
+    record; its ``[xp]`` scores it). Passing an exercise again awards nothing more, except the
+    first-try bonus if this is the first first-try pass.
+    """
+    nonce = secrets.token_urlsafe(16)
+    session.add(ExerciseNonce(nonce=nonce, user_id=user_id))
+    day = _today(session, user_id)
+    return _record(session, user_id, quest, [Fact("exercise", nonce, day, lesson_key=lesson_key,
+                                                  first_try=bool(first_try))])
+
+
+def record_lesson_completed(session: Session, user_id: int, quest: Quest, lesson_key: str) -> int:
+    """Record that a signed-in learner completed ``lesson_key``; return XP awarded (0 the second time)."""
+    return _record(session, user_id, quest, [Fact("lesson", lesson_key, _today(session, user_id))])
+
+
+def record_code_run(session: Session, user_id: int, quest: Quest) -> int:
+    """Record one code run by a signed-in learner (counted on the server's own device key); return XP awarded."""
+    day = _today(session, user_id)
+    key = f"server:{day}"
+    row = session.scalars(select(ProgressFact).where(
+        ProgressFact.user_id == user_id, ProgressFact.quest == quest.slug, ProgressFact.kind == "code_runs",
+        ProgressFact.key == key)).first()
+    return _record(session, user_id, quest, [Fact("code_runs", key, day, count=(row.count if row else 0) + 1)])
+
+
+def record_comment(session: Session, user_id: int, quest: Quest, comment_id: int) -> int:
+    """Record a comment posted by a learner in ``quest``; return XP awarded."""
+    return _record(session, user_id, quest, [Fact("comment", str(comment_id), _today(session, user_id))])
+
+
+class QuestSync(BaseModel):
+    """One quest of a sync payload (see docs/api.md); other keys (a cached score) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    lessons_completed: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    lesson_days: dict[str, str] = Field(default_factory=dict)
+    exercise_tokens: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    code_runs: dict[str, int] = Field(default_factory=dict)
+    active_days: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class SyncPayload(BaseModel):
+    """Body of ``POST /api/progress/sync`` and ``POST /api/progress/evaluate``."""
+
+    model_config = ConfigDict(extra="ignore")
+    quests: dict[str, QuestSync] = Field(default_factory=dict)
+    device: str = Field("browser", pattern=DEVICE.pattern)
+    tz: str | None = Field(None, max_length=64)
+
+
+@dataclass
+class Parsed:
+    """A payload turned into facts per quest, with what was refused and why."""
+
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    nonces: dict[str, tuple[str, str]] = field(default_factory=dict)  # nonce -> (quest, token)
+    rejected: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+
+    def reject(self, quest: str, what: str, item: Any) -> None:
+        self.rejected.setdefault(quest, {}).setdefault(what, []).append(item)
+
+
+def parse_payload(payload: SyncPayload, quests: Mapping[str, Quest], secret: str, now: datetime) -> Parsed:
+    """Check a browser's progress and turn it into facts.
+
+    Lesson completions are taken as claimed for lessons the quest serves; exercise tokens must be
+    signed with ``secret`` for this quest and one of its exercises; days must be real dates no later
+    than tomorrow (time zones run ahead of the server by up to a day). A lesson without a day in
+    ``lesson_days`` counts on the learner's today.
+    """
+    parsed = Parsed()
+    today = local_day(now, payload.tz)
+    latest = (now.astimezone(zone(payload.tz)) + timedelta(days=1)).date()
+
+    def good_day(text: str | None) -> bool:
+        day = parse_day(text) if text else None
+        return day is not None and day <= latest
+
+    for slug, data in payload.quests.items():
+        quest = quests.get(slug)
+        if quest is None:
+            parsed.reject(slug, "quest", slug)
+            continue
+        served = {lesson.key for lesson in quest.lessons()}
+        exercises = {lesson.key for lesson in quest.lessons() if lesson.exercise is not None}
+        facts = parsed.facts.setdefault(slug, [])
+        for key in data.lessons_completed:
+            if key not in served:
+                parsed.reject(slug, "lessons_completed", key)
+                continue
+            day = data.lesson_days.get(key)
+            facts.append(Fact("lesson", key, day if good_day(day) else today))
+        for token in data.exercise_tokens:
+            proof = verify_exercise_pass(secret, token)
+            if proof is None or proof.quest != slug or proof.lesson_key not in exercises:
+                parsed.reject(slug, "exercise_tokens", token)
+                continue
+            parsed.nonces[proof.nonce] = (slug, token)
+            facts.append(Fact("exercise", proof.nonce, local_day(proof.passed_at, payload.tz),
+                              lesson_key=proof.lesson_key, first_try=proof.first_try))
+        for day, count in data.code_runs.items():
+            if not good_day(day) or count < 0:
+                parsed.reject(slug, "code_runs", day)
+                continue
+            facts.append(Fact("code_runs", f"{payload.device}:{day}", day, count=min(count, 100_000)))
+        for day in data.active_days:
+            if not good_day(day):
+                parsed.reject(slug, "active_days", day)
+                continue
+            facts.append(Fact("day", day, day))
+    return parsed
+
+
+def merge_payload(session: Session, user: User, payload: SyncPayload, quests: Mapping[str, Quest], secret: str,
+                  now: datetime | None = None) -> dict[str, dict[str, list[Any]]]:
+    """Merge a browser's progress into ``user``'s stored progress; return what was rejected per quest.
+
+    Union semantics (idempotent, order-free). An exercise token whose nonce another account already
+    merged is a replay and is rejected; the same account merging it again changes nothing.
+    The payload's ``tz``, when a real time zone, becomes the account's time zone.
+    """
+    now = now or datetime.now(UTC)
+    if payload.tz and zone(payload.tz).key == payload.tz:
+        user.time_zone = payload.tz
+    parsed = parse_payload(payload, quests, secret, now)
+    if parsed.nonces:
+        owners = dict(session.execute(select(ExerciseNonce.nonce, ExerciseNonce.user_id).where(
+            ExerciseNonce.nonce.in_(list(parsed.nonces)))).tuples().all())
+        for nonce, (slug, token) in parsed.nonces.items():
+            owner = owners.get(nonce)
+            if owner is None:
+                session.add(ExerciseNonce(nonce=nonce, user_id=user.id))
+            elif owner != user.id:
+                parsed.reject(slug, "exercise_tokens_replayed", token)
+                parsed.facts[slug] = [f for f in parsed.facts[slug] if not (f.kind == "exercise" and f.key == nonce)]
+        session.flush()
+    for slug, facts in parsed.facts.items():
+        add_facts(session, user.id, slug, facts)
+    return parsed.rejected
+
+
+def evaluate_payload(payload: SyncPayload, quests: Mapping[str, Quest], secret: str,
+                     now: datetime | None = None) -> dict[str, QuestProgress]:
+    """Score a visitor's local progress without storing anything (tokens verified, replays not checked)."""
+    now = now or datetime.now(UTC)
+    parsed = parse_payload(payload, quests, secret, now)
+    today = local_day(now, payload.tz)
+    return {slug: evaluate(quests[slug], fact_set(facts), today) for slug, facts in parsed.facts.items()}
