@@ -15,14 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from questlab.accounts.passwords import (
-    DUMMY_HASH,
-    MAX_LENGTH,
-    MIN_LENGTH,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from questlab.accounts import passwords
+from questlab.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from questlab.db.models import AuthSession, PasswordReset, SignInFailure, User
 
 ROLES = ("learner", "author", "moderator", "admin")
