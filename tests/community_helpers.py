@@ -60,7 +60,10 @@ async def member(app: FastAPI, name: str, role: str = "learner") -> AsyncIterato
         user_id = user.id
     async with client_for(app) as http:
         await http.get("/")
-        response = await http.post("/api/auth/login", json={"email": email, "password": PASSWORD},
-                                   headers={"X-CSRF-Token": http.cookies["questlab_csrf"]})
+        response = await http.post(
+            "/api/auth/login",
+            json={"email": email, "password": PASSWORD},
+            headers={"X-CSRF-Token": http.cookies["questlab_csrf"]},
+        )
         assert response.status_code in (200, 201, 204), response.text
         yield Member(http, user_id, email)

@@ -1,4 +1,4 @@
-"""Reply emails through a real local SMTP server (aiosmtpd): delivery, unsubscribe link, retry, never blocking."""
+"""Reply emails through a real local SMTP server (aiosmtpd): delivery, unsubscribe, retry, never blocking."""
 
 from __future__ import annotations
 
@@ -73,9 +73,18 @@ async def app(settings: Settings, database_url: str, smtp_port: int) -> AsyncIte
     from questlab.web.app import create_app
 
     db = Database(database_url)
-    application = create_app(settings.model_copy(update={
-        "database_url": database_url, "smtp_host": "127.0.0.1", "smtp_port": smtp_port,
-        "smtp_from": "questlab@example.test", "base_url": "https://questlab.example"}), database=db)
+    application = create_app(
+        settings.model_copy(
+            update={
+                "database_url": database_url,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp_port,
+                "smtp_from": "questlab@example.test",
+                "base_url": "https://questlab.example",
+            }
+        ),
+        database=db,
+    )
     application.state.mailer.poll_seconds = 0.2
     async with application.router.lifespan_context(application):
         yield application
@@ -126,8 +135,9 @@ async def test_sending_never_blocks_the_request(app: FastAPI, smtp_port: int):
 
 async def test_failed_sends_are_retried_not_lost(settings: Settings, database_url: str, smtp_port: int):
     db = Database(database_url)
-    mail_settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_port,
-                                                "email_max_attempts": 3})
+    mail_settings = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "email_max_attempts": 3}
+    )
     with db.session() as session:
         session.add(OutboxEmail(to_address="ana@example.com", subject="hello", body="text"))
     mailer = Mailer(db, mail_settings, first_pause=timedelta(0))
@@ -147,8 +157,9 @@ async def test_failed_sends_are_retried_not_lost(settings: Settings, database_ur
 
 async def test_a_send_that_keeps_failing_stays_in_the_outbox(settings: Settings, database_url: str):
     db = Database(database_url)
-    mail_settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": free_port(),
-                                                "email_max_attempts": 2})
+    mail_settings = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": free_port(), "email_max_attempts": 2}
+    )
     with db.session() as session:
         session.add(OutboxEmail(to_address="ana@example.com", subject="hello", body="text"))
     mailer = Mailer(db, mail_settings, first_pause=timedelta(hours=1))

@@ -25,8 +25,15 @@ def db(database_url: str):
 
 def make_users(db: Database, *roles: str) -> list[User]:
     with db.session() as session:
-        users = [User(email=f"{role}{i}@example.com", display_name=f"{role.title()} {i}", password_hash="x",
-                      role=role) for i, role in enumerate(roles)]
+        users = [
+            User(
+                email=f"{role}{i}@example.com",
+                display_name=f"{role.title()} {i}",
+                password_hash="x",
+                role=role,
+            )
+            for i, role in enumerate(roles)
+        ]
         session.add_all(users)
     return users
 
@@ -55,8 +62,10 @@ def test_post_reply_list_and_shape(db: Database):
 def test_pagination_of_threads(db: Database):
     (ana,) = make_users(db, "learner")
     with db.session() as s:
-        ids = [comments.post_comment(s, ana, LESSON, f"comment {i}", limits=comments.Limits(per_minute=100)).id
-               for i in range(5)]
+        ids = [
+            comments.post_comment(s, ana, LESSON, f"comment {i}", limits=comments.Limits(per_minute=100)).id
+            for i in range(5)
+        ]
     with db.session() as s:
         page1 = comments.list_comments(s, LESSON, None, sort="oldest", per_page=2)
         page3 = comments.list_comments(s, LESSON, None, sort="oldest", per_page=2, page=3)
@@ -248,23 +257,86 @@ def test_reports_filing_rate_limit_and_triage(db: Database):
     ana, author, admin, mod = make_users(db, "learner", "author", "admin", "moderator")
     with db.session() as s:
         with pytest.raises(Invalid):
-            reports.file_report(s, LESSON, category="bogus", message="x", code_block=None, user=None,
-                                client="h1", code_blocks=1, per_hour=2)
+            reports.file_report(
+                s,
+                LESSON,
+                category="bogus",
+                message="x",
+                code_block=None,
+                user=None,
+                client="h1",
+                code_blocks=1,
+                per_hour=2,
+            )
         with pytest.raises(Invalid):
-            reports.file_report(s, LESSON, category="typo", message="  ", code_block=None, user=None,
-                                client="h1", code_blocks=1, per_hour=2)
+            reports.file_report(
+                s,
+                LESSON,
+                category="typo",
+                message="  ",
+                code_block=None,
+                user=None,
+                client="h1",
+                code_blocks=1,
+                per_hour=2,
+            )
         with pytest.raises(Invalid):
-            reports.file_report(s, LESSON, category="typo", message="x", code_block=1, user=None,
-                                client="h1", code_blocks=1, per_hour=2)
-        first = reports.file_report(s, LESSON, category="typo", message="teh", code_block=0, user=None,
-                                    client="h1", code_blocks=1, per_hour=2)
-        reports.file_report(s, OTHER, category="other", message="hmm", code_block=None, user=None,
-                            client="h1", code_blocks=0, per_hour=2)
+            reports.file_report(
+                s,
+                LESSON,
+                category="typo",
+                message="x",
+                code_block=1,
+                user=None,
+                client="h1",
+                code_blocks=1,
+                per_hour=2,
+            )
+        first = reports.file_report(
+            s,
+            LESSON,
+            category="typo",
+            message="teh",
+            code_block=0,
+            user=None,
+            client="h1",
+            code_blocks=1,
+            per_hour=2,
+        )
+        reports.file_report(
+            s,
+            OTHER,
+            category="other",
+            message="hmm",
+            code_block=None,
+            user=None,
+            client="h1",
+            code_blocks=0,
+            per_hour=2,
+        )
         with pytest.raises(RateLimited):
-            reports.file_report(s, LESSON, category="typo", message="again", code_block=None, user=None,
-                                client="h1", code_blocks=1, per_hour=2)
-        reports.file_report(s, LESSON, category="code-does-not-run", message="boom", code_block=None, user=ana,
-                            client="h1", code_blocks=1, per_hour=2)
+            reports.file_report(
+                s,
+                LESSON,
+                category="typo",
+                message="again",
+                code_block=None,
+                user=None,
+                client="h1",
+                code_blocks=1,
+                per_hour=2,
+            )
+        reports.file_report(
+            s,
+            LESSON,
+            category="code-does-not-run",
+            message="boom",
+            code_block=None,
+            user=ana,
+            client="h1",
+            code_blocks=1,
+            per_hour=2,
+        )
     with db.session() as s:
         for who in (None, ana, mod):
             with pytest.raises(Forbidden):
@@ -282,5 +354,6 @@ def test_reports_filing_rate_limit_and_triage(db: Database):
         assert [r["id"] for r in resolved] == [first.id]
         assert resolved[0]["resolution_note"] == "fixed the typo" and resolved[0]["resolved_by"] == "Author 1"
         assert reports.open_counts(s, "test") == {"basics/first": 1, "basics/second": 1}
-        assert [r["reporter"] for r in reports.list_reports(s, admin, status="open", lesson="basics/first")] == \
-            ["Learner 0"]
+        assert [
+            r["reporter"] for r in reports.list_reports(s, admin, status="open", lesson="basics/first")
+        ] == ["Learner 0"]
