@@ -95,7 +95,7 @@ def watch(page, errors: list[str]) -> None:  # type: ignore[no-untyped-def]
 
 
 def sign_in(browser, base: str, email: str):  # type: ignore[no-untyped-def]
-    """A new browser context signed in as ``email`` through the sign-in form; returns (context, page, errors)."""
+    """A new context signed in as ``email`` through the sign-in form; returns (context, page, errors)."""
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     errors: list[str] = []

@@ -158,7 +158,7 @@ async def post_lesson_comment(
     data: CommentIn,
     user: User | None = Depends(current_user),
 ) -> JSONResponse:
-    """``POST /api/quests/{quest}/{chapter}/{lesson}/comments`` with ``{"body", "parent_id"}``: 201, the comment."""
+    """``POST /api/quests/{quest}/{chapter}/{lesson}/comments`` (``{"body", "parent_id"}``): 201."""
     user = signed_in(user, "comment")
     ref = lesson_ref(request, quest_slug, chapter_slug, lesson_slug)
     with request.app.state.db.session() as session:

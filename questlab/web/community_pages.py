@@ -25,7 +25,6 @@ from questlab.web.pages import get_lesson, page, request_locale
 from questlab.web.render import gettext
 
 
-
 def _(message: str) -> str:
     """Mark ``message`` for the catalogs; templates translate it when shown."""
     return message
@@ -63,20 +62,34 @@ def discussion(request: Request, quest: Quest, lesson: Lesson) -> dict[str, Any]
         number = 1
     settings = request.app.state.settings
     with request.app.state.db.session() as session:
-        listing = comments.list_comments(session, ref, user, sort=request.query_params.get("sort", "newest"),
-                                         page=number, per_page=settings.comments_per_page)
+        listing = comments.list_comments(
+            session,
+            ref,
+            user,
+            sort=request.query_params.get("sort", "newest"),
+            page=number,
+            per_page=settings.comments_per_page,
+        )
         subscribed = notify.is_subscribed(session, user.id, ref) if user else False
         suspended = is_suspended(session, user.id) if user else False
-    return {"discussion": listing, "viewer": user, "subscribed": subscribed, "comments": listing.count,
-            "suspended": suspended, "comment_max_chars": settings.comment_max_chars,
-            "comments_api": f"/api/quests/{quest.slug}/{lesson.chapter.slug}/{lesson.slug}/"}
+    return {
+        "discussion": listing,
+        "viewer": user,
+        "subscribed": subscribed,
+        "comments": listing.count,
+        "suspended": suspended,
+        "comment_max_chars": settings.comment_max_chars,
+        "comments_api": f"/api/quests/{quest.slug}/{lesson.chapter.slug}/{lesson.slug}/",
+    }
 
 
 def _login(path: str) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
 
 
-async def post_comment_form(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> Response:
+async def post_comment_form(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str
+) -> Response:
     """``POST /quests/{quest}/{chapter}/{lesson}/comments``: the comment form without JavaScript."""
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     form = await request.form()
@@ -86,14 +99,25 @@ async def post_comment_form(request: Request, quest_slug: str, chapter_slug: str
     if user is None:
         return _login(lesson.url() + "#comments")
     assert lesson.chapter is not None
-    ref = LessonRef(quest.slug, lesson.chapter.slug, lesson.slug, title=lesson.text(request_locale(request))
-                    .meta.title, url=lesson.url())
+    ref = LessonRef(
+        quest.slug,
+        lesson.chapter.slug,
+        lesson.slug,
+        title=lesson.text(request_locale(request)).meta.title,
+        url=lesson.url(),
+    )
     parent = str(form.get("parent_id") or "")
     try:
         with request.app.state.db.session() as session:
-            comment = comments.post_comment(session, user, ref, str(form.get("body", "")),
-                                            int(parent) if parent.isdigit() else None, limits(request),
-                                            mailing(request))
+            comment = comments.post_comment(
+                session,
+                user,
+                ref,
+                str(form.get("body", "")),
+                int(parent) if parent.isdigit() else None,
+                limits(request),
+                mailing(request),
+            )
             anchor = f"comment-{comment.id}"
     except CommunityError as exc:
         raise HTTPException(exc.status, str(exc)) from exc
@@ -101,12 +125,32 @@ async def post_comment_form(request: Request, quest_slug: str, chapter_slug: str
     return RedirectResponse(f"{lesson.url()}#{anchor}", status_code=303)
 
 
-def _report_page(request: Request, quest: Quest, lesson: Lesson, *, status_code: int = 200,
-                 error: str | None = None, sent: bool = False, values: dict[str, Any] | None = None) -> HTMLResponse:
+def _report_page(
+    request: Request,
+    quest: Quest,
+    lesson: Lesson,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    sent: bool = False,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
     text = lesson.text(request_locale(request))
-    return page(request, "report.html", status_code=status_code, quest=quest, lesson=lesson, chapter=lesson.chapter,
-                meta=text.meta, code_blocks=text.code_blocks, categories=CATEGORY_LABELS, error=error, sent=sent,
-                values=values or {}, viewer=current_user(request))
+    return page(
+        request,
+        "report.html",
+        status_code=status_code,
+        quest=quest,
+        lesson=lesson,
+        chapter=lesson.chapter,
+        meta=text.meta,
+        code_blocks=text.code_blocks,
+        categories=CATEGORY_LABELS,
+        error=error,
+        sent=sent,
+        values=values or {},
+        viewer=current_user(request),
+    )
 
 
 async def report_form(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> HTMLResponse:
@@ -115,23 +159,38 @@ async def report_form(request: Request, quest_slug: str, chapter_slug: str, less
     return _report_page(request, quest, lesson)
 
 
-async def report_submit(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> HTMLResponse:
-    """``POST /quests/{quest}/{chapter}/{lesson}/report``: file the report (signed out too), thank the visitor."""
+async def report_submit(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str
+) -> HTMLResponse:
+    """``POST /quests/{quest}/{chapter}/{lesson}/report``: file the report (signed out too)."""
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     form = await request.form()
     values = {key: str(form.get(key, "")) for key in ("category", "message", "code_block")}
     _ = gettext(request_locale(request))
     if not check_form_token(request, str(form.get("csrf_token", ""))):
-        return _report_page(request, quest, lesson, status_code=403, values=values,
-                            error=_("The form expired. Please send it again."))
+        return _report_page(
+            request,
+            quest,
+            lesson,
+            status_code=403,
+            values=values,
+            error=_("The form expired. Please send it again."),
+        )
     if form.get("website"):  # honeypot: people never see this field; bots fill it
         return _report_page(request, quest, lesson, sent=True)
     assert lesson.chapter is not None
     ref = LessonRef(quest.slug, lesson.chapter.slug, lesson.slug)
     code_block = int(values["code_block"]) - 1 if values["code_block"].isdigit() else None
     try:
-        submit_report(request, ref, len(lesson.text(request_locale(request)).code_blocks), current_user(request),
-                      values["category"], values["message"], code_block)
+        submit_report(
+            request,
+            ref,
+            len(lesson.text(request_locale(request)).code_blocks),
+            current_user(request),
+            values["category"],
+            values["message"],
+            code_block,
+        )
     except CommunityError as exc:
         return _report_page(request, quest, lesson, status_code=exc.status, values=values, error=str(exc))
     return _report_page(request, quest, lesson, sent=True)
@@ -146,8 +205,9 @@ async def notifications_page(request: Request) -> Response:
         items = notify.list_notifications(session, user.id)
         email = notify.wants_email(session, user.id)
         notify.mark_read(session, user.id)
-    return page(request, "notifications.html", notifications=items, email=email, viewer=user,
-                unread_notifications=0)
+    return page(
+        request, "notifications.html", notifications=items, email=email, viewer=user, unread_notifications=0
+    )
 
 
 async def notifications_email(request: Request) -> Response:
@@ -167,7 +227,9 @@ async def unsubscribe(request: Request, token: str) -> HTMLResponse:
     """``GET`` or ``POST /unsubscribe/{token}``: the emailed one-click link (and RFC 8058 one-click POST)."""
     user_id = notify.read_unsubscribe_token(request.app.state.secret_key, token)
     if user_id is None:
-        raise HTTPException(404, "This unsubscribe link is not valid. Turn emails off on your notifications page.")
+        raise HTTPException(
+            404, "This unsubscribe link is not valid. Turn emails off on your notifications page."
+        )
     with request.app.state.db.session() as session:
         if session.get(User, user_id) is None:
             raise HTTPException(404, "This account no longer exists.")
@@ -193,12 +255,29 @@ async def admin_reports(request: Request) -> Response:
     if "status" not in request.query_params:
         filters["status"] = "open"
     with request.app.state.db.session() as session:
-        items = reports.list_reports(session, user, quest=filters["quest"] or None,
-                                     lesson=filters["lesson"] or None, status=filters["status"] or None)
-    lessons = [(q.slug, lesson.key) for q in request.app.state.catalog.quests.values()
-               for chapter in q.chapters for lesson in chapter.lessons]
-    return page(request, "admin_reports.html", reports=items, filters=filters, lessons=lessons,
-                categories=CATEGORY_LABELS, query=urlencode(filters), viewer=user)
+        items = reports.list_reports(
+            session,
+            user,
+            quest=filters["quest"] or None,
+            lesson=filters["lesson"] or None,
+            status=filters["status"] or None,
+        )
+    lessons = [
+        (q.slug, lesson.key)
+        for q in request.app.state.catalog.quests.values()
+        for chapter in q.chapters
+        for lesson in chapter.lessons
+    ]
+    return page(
+        request,
+        "admin_reports.html",
+        reports=items,
+        filters=filters,
+        lessons=lessons,
+        categories=CATEGORY_LABELS,
+        query=urlencode(filters),
+        viewer=user,
+    )
 
 
 async def admin_resolve(request: Request, report_id: int) -> Response:
@@ -215,14 +294,15 @@ async def admin_resolve(request: Request, report_id: int) -> Response:
     except CommunityError as exc:
         raise HTTPException(exc.status, str(exc)) from exc
     back = str(form.get("back", ""))
-    return RedirectResponse("/admin/reports" + (f"?{back}" if back and "\n" not in back else ""), status_code=303)
+    return RedirectResponse(
+        "/admin/reports" + (f"?{back}" if back and "\n" not in back else ""), status_code=303
+    )
 
 
 def quest_report_counts(request: Request, quest: Quest) -> dict[str, int] | None:
-    """Open reports per lesson key for authors and admins viewing the quest map; ``None`` for everyone else."""
+    """Open reports per lesson key for authors and admins on the quest map; ``None`` for others."""
     user = current_user(request)
     if user is None or user.role not in reports.TRIAGE_ROLES:
         return None
     with request.app.state.db.session() as session:
         return reports.open_counts(session, quest.slug)
-
