@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 from sqlalchemy import select
 from typer.testing import CliRunner
 

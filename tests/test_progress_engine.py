@@ -87,7 +87,7 @@ def test_lesson_xp_default_when_front_matter_has_none(tmp_path: Path):
 def test_facts_about_unknown_lessons_are_not_scored(tmp_path: Path):
     quest = build_quest(tmp_path)
     result = evaluate(quest, fact_set([Fact("lesson", "basics/nope", DAY)]))
-    assert result.lessons_completed == [] and result.xp == 5  # the day still counts as active
+    assert result.lessons_completed == [] and result.xp == 0
 
 
 RULE_CASES = [
@@ -116,9 +116,9 @@ RULE_CASES = [
      [Fact("comment", "1", DAY), Fact("comment", "2", DAY)], [Fact("comment", "1", DAY)]),
     ('{ type = "level_reached", level = 1 }',
      [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY),
-      Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=True)],  # 20+20+50+25+5 = 120
+      Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=True), Fact("day", DAY, DAY)],  # 120
      [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY),
-      Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)]),  # 95
+      Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False), Fact("day", DAY, DAY)]),  # 95
     ('{ type = "xp_total", xp = 25 }', [Fact("lesson", "basics/first", "2026-03-01"),
                                          Fact("day", "2026-03-01", "2026-03-01")],
      [Fact("comment", "1", DAY)]),  # 5 + 5 = 10

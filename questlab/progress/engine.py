@@ -217,7 +217,9 @@ def evaluate(quest: Quest, facts: FactSet, today: str | None = None) -> QuestPro
     XP: each completed lesson its lesson XP; each lesson whose exercise passed ``exercise`` XP once,
     plus ``first_try_bonus`` when any of its passes was a first try; each day's code runs
     ``code_run`` XP each up to ``code_run_daily_cap`` runs; each comment ``comment`` XP; each active day
-    ``day_active`` XP. Facts about lessons the quest does not serve are kept but not scored.
+    ``day_active`` XP. Active days are the ``day`` facts only (every recorded event adds one), so that
+    merging never moves a day out of the set. Facts about lessons the quest does not serve are kept
+    but not scored.
 
     Args:
         quest: the quest.
@@ -234,8 +236,9 @@ def evaluate(quest: Quest, facts: FactSet, today: str | None = None) -> QuestPro
     comments = 0
     days: set[str] = set()
     for fact in facts.values():
-        days.add(fact.day)
-        if fact.kind == "lesson" and fact.key in per_lesson:
+        if fact.kind == "day":
+            days.add(fact.key)
+        elif fact.kind == "lesson" and fact.key in per_lesson:
             lessons[fact.key] = min(fact.day, lessons.get(fact.key, fact.day))
         elif fact.kind == "exercise" and fact.lesson_key in with_exercise:
             assert fact.lesson_key is not None

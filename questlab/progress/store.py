@@ -191,6 +191,7 @@ def parse_payload(payload: SyncPayload, quests: Mapping[str, Quest], secret: str
                 parsed.reject(slug, "active_days", day)
                 continue
             facts.append(Fact("day", day, day))
+        facts.extend([Fact("day", day, day) for day in {fact.day for fact in facts}])  # every event marks its day
     return parsed
 
 
@@ -208,7 +209,7 @@ def merge_payload(session: Session, user: User, payload: SyncPayload, quests: Ma
     parsed = parse_payload(payload, quests, secret, now)
     if parsed.nonces:
         owners = dict(session.execute(select(ExerciseNonce.nonce, ExerciseNonce.user_id).where(
-            ExerciseNonce.nonce.in_(list(parsed.nonces)))).tuples().all())
+            ExerciseNonce.nonce.in_(list(parsed.nonces)))).all())
         for nonce, (slug, token) in parsed.nonces.items():
             owner = owners.get(nonce)
             if owner is None:
