@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 
@@ -340,3 +341,10 @@ async def test_unsubscribe_link(app: FastAPI):
             response = await mail_client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
             assert response.status_code == 200
         assert (await ana.http.get("/api/notifications")).json()["email"] is False
+
+
+async def test_a_comment_counts_as_progress(app: FastAPI):
+    async with member(app, "ana") as ana:
+        await ana.comment("my first comment")
+        state = (await ana.http.get("/api/me/progress")).json()
+    assert '"comments": 1' in json.dumps(state)  # the progress engine counted the comment

@@ -19,7 +19,8 @@ from questlab.community import comments, notify, reports
 from questlab.community.common import LessonRef
 from questlab.community.errors import CommunityError
 from questlab.db.models import User
-from questlab.web.pages import get_lesson, request_locale
+from questlab.progress.store import record_comment
+from questlab.web.pages import get_lesson, get_quest, request_locale
 
 
 class CommentIn(BaseModel):
@@ -165,6 +166,7 @@ async def post_lesson_comment(
         comment = comments.post_comment(
             session, user, ref, data.body, data.parent_id, limits(request), mailing(request)
         )
+        record_comment(session, user.id, get_quest(request, quest_slug), comment.id)
         item = _comment_json(session, ref, user, comment.id)
     wake_mailer(request)
     return JSONResponse({"comment": item}, status_code=201)

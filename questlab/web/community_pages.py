@@ -19,6 +19,7 @@ from questlab.community.common import LessonRef, is_suspended
 from questlab.community.errors import CommunityError
 from questlab.content.model import Lesson, Quest
 from questlab.db.models import User
+from questlab.progress.store import record_comment
 from questlab.web.community_api import limits, mailing, submit_report, wake_mailer
 from questlab.web.csrf import check_form_token
 from questlab.web.pages import get_lesson, page, request_locale
@@ -118,6 +119,7 @@ async def post_comment_form(
                 limits(request),
                 mailing(request),
             )
+            record_comment(session, user.id, quest, comment.id)
             anchor = f"comment-{comment.id}"
     except CommunityError as exc:
         raise HTTPException(exc.status, str(exc)) from exc
