@@ -357,3 +357,25 @@ def test_reports_filing_rate_limit_and_triage(db: Database):
         assert [
             r["reporter"] for r in reports.list_reports(s, admin, status="open", lesson="basics/first")
         ] == ["Learner 0"]
+
+
+def test_migration_0004_creates_the_community_tables_and_goes_back(database_url: str):
+    from alembic import command
+
+    from questlab.db.core import alembic_config, upgrade
+
+    db = Database(database_url)
+    try:
+        assert {
+            "member_standing",
+            "subscriptions",
+            "notifications",
+            "email_outbox",
+            "problem_reports",
+        } <= set(db.table_names())
+        command.downgrade(alembic_config(database_url), "0003")
+        assert "problem_reports" not in db.table_names()
+        upgrade(database_url)
+        assert db.is_current()
+    finally:
+        db.dispose()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from questlab.community import notify
@@ -293,7 +293,9 @@ def render_threads(session: Session, viewer: User | None, root_ids: list[int]) -
     rows = session.execute(
         select(Comment, User)
         .join(User, User.id == Comment.user_id)
-        .where(Comment.thread_id.in_(root_ids) if root_ids else Comment.id == -1)
+        .where(
+            or_(Comment.thread_id.in_(root_ids), Comment.id.in_(root_ids)) if root_ids else Comment.id == -1
+        )
         .order_by(Comment.created_at, Comment.id)
     ).all()
     children: dict[int | None, list[tuple[Comment, User]]] = {}

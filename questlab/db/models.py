@@ -129,6 +129,7 @@ class ExerciseNonce(Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --- community: suspension, subscriptions, notifications, email outbox, problem reports ---
