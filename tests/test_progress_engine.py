@@ -56,18 +56,25 @@ def test_level_at_every_threshold_of_the_pytorch_curve(pytorch: Quest):
 
 
 def test_xp_per_event_from_quest_toml(tmp_path: Path):
-    quest = build_quest(tmp_path, xp="[xp]\nlesson = 7\nexercise = 40\nfirst_try_bonus = 10\ncode_run = 2\n"
-                                      "code_run_daily_cap = 3\ncomment = 4\nday_active = 1\n\n")
+    quest = build_quest(
+        tmp_path,
+        xp="[xp]\nlesson = 7\nexercise = 40\nfirst_try_bonus = 10\ncode_run = 2\n"
+        "code_run_daily_cap = 3\ncomment = 4\nday_active = 1\n\n",
+    )
     assert lesson_xp(quest) == {"basics/first": 20, "basics/second": 20}  # front matter xp: 20 wins
-    facts = fact_set([
-        Fact("lesson", "basics/first", DAY),
-        Fact("exercise", "n1", DAY, lesson_key="basics/first", first_try=False),
-        Fact("exercise", "n2", DAY, lesson_key="basics/first", first_try=True),  # same exercise: once, bonus once
-        Fact("code_runs", "dev:" + DAY, DAY, count=5),  # capped at 3 a day
-        Fact("code_runs", "dev2:" + DAY, DAY, count=1),
-        Fact("comment", "9", DAY),
-        Fact("day", DAY, DAY),
-    ])
+    facts = fact_set(
+        [
+            Fact("lesson", "basics/first", DAY),
+            Fact("exercise", "n1", DAY, lesson_key="basics/first", first_try=False),
+            Fact(
+                "exercise", "n2", DAY, lesson_key="basics/first", first_try=True
+            ),  # same exercise: once, bonus once
+            Fact("code_runs", "dev:" + DAY, DAY, count=5),  # capped at 3 a day
+            Fact("code_runs", "dev2:" + DAY, DAY, count=1),
+            Fact("comment", "9", DAY),
+            Fact("day", DAY, DAY),
+        ]
+    )
     result = evaluate(quest, facts)
     assert result.xp == 20 + 40 + 10 + 2 * 3 + 4 + 1
     assert result.exercises_passed == ["basics/first"] and result.first_try_passes == ["basics/first"]
@@ -92,43 +99,78 @@ def test_facts_about_unknown_lessons_are_not_scored(tmp_path: Path):
 
 RULE_CASES = [
     # (rule, facts that unlock it, facts that fall one short)
-    ('{ type = "lessons_completed", count = 2 }',
-     [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY)],
-     [Fact("lesson", "basics/first", DAY)]),
-    ('{ type = "exercises_passed", count = 1 }',
-     [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)], []),
-    ('{ type = "first_try_passes", count = 1 }',
-     [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=True)],
-     [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)]),
-    ('{ type = "chapter_completed", chapter = "basics" }',
-     [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY)],
-     [Fact("lesson", "basics/second", DAY)]),
-    ('{ type = "chapter_exercises", chapter = "basics" }',
-     [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)],
-     [Fact("lesson", "basics/first", DAY)]),
-    ('{ type = "streak_days", days = 3 }',
-     [Fact("day", d, d) for d in ("2026-03-01", "2026-03-02", "2026-03-03")],
-     [Fact("day", d, d) for d in ("2026-03-01", "2026-03-02", "2026-03-04")]),
-    ('{ type = "code_runs", count = 3 }',
-     [Fact("code_runs", "a:" + DAY, DAY, count=2), Fact("code_runs", "b:" + DAY, DAY, count=1)],
-     [Fact("code_runs", "a:" + DAY, DAY, count=2)]),
-    ('{ type = "comments_posted", count = 2 }',
-     [Fact("comment", "1", DAY), Fact("comment", "2", DAY)], [Fact("comment", "1", DAY)]),
-    ('{ type = "level_reached", level = 1 }',
-     [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY),
-      Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=True), Fact("day", DAY, DAY)],  # 120
-     [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY),
-      Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False), Fact("day", DAY, DAY)]),  # 95
-    ('{ type = "xp_total", xp = 25 }', [Fact("lesson", "basics/first", "2026-03-01"),
-                                         Fact("day", "2026-03-01", "2026-03-01")],
-     [Fact("comment", "1", DAY)]),  # 5 + 5 = 10
+    (
+        '{ type = "lessons_completed", count = 2 }',
+        [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY)],
+        [Fact("lesson", "basics/first", DAY)],
+    ),
+    (
+        '{ type = "exercises_passed", count = 1 }',
+        [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)],
+        [],
+    ),
+    (
+        '{ type = "first_try_passes", count = 1 }',
+        [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=True)],
+        [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)],
+    ),
+    (
+        '{ type = "chapter_completed", chapter = "basics" }',
+        [Fact("lesson", "basics/first", DAY), Fact("lesson", "basics/second", DAY)],
+        [Fact("lesson", "basics/second", DAY)],
+    ),
+    (
+        '{ type = "chapter_exercises", chapter = "basics" }',
+        [Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False)],
+        [Fact("lesson", "basics/first", DAY)],
+    ),
+    (
+        '{ type = "streak_days", days = 3 }',
+        [Fact("day", d, d) for d in ("2026-03-01", "2026-03-02", "2026-03-03")],
+        [Fact("day", d, d) for d in ("2026-03-01", "2026-03-02", "2026-03-04")],
+    ),
+    (
+        '{ type = "code_runs", count = 3 }',
+        [Fact("code_runs", "a:" + DAY, DAY, count=2), Fact("code_runs", "b:" + DAY, DAY, count=1)],
+        [Fact("code_runs", "a:" + DAY, DAY, count=2)],
+    ),
+    (
+        '{ type = "comments_posted", count = 2 }',
+        [Fact("comment", "1", DAY), Fact("comment", "2", DAY)],
+        [Fact("comment", "1", DAY)],
+    ),
+    (
+        '{ type = "level_reached", level = 1 }',
+        [
+            Fact("lesson", "basics/first", DAY),
+            Fact("lesson", "basics/second", DAY),
+            Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=True),
+            Fact("day", DAY, DAY),
+        ],  # 120
+        [
+            Fact("lesson", "basics/first", DAY),
+            Fact("lesson", "basics/second", DAY),
+            Fact("exercise", "n", DAY, lesson_key="basics/first", first_try=False),
+            Fact("day", DAY, DAY),
+        ],
+    ),  # 95
+    (
+        '{ type = "xp_total", xp = 25 }',
+        [Fact("lesson", "basics/first", "2026-03-01"), Fact("day", "2026-03-01", "2026-03-01")],
+        [Fact("comment", "1", DAY)],
+    ),  # 5 + 5 = 10
 ]
 
 
-@pytest.mark.parametrize(("rule", "unlock", "short"), RULE_CASES, ids=[c[0].split('"')[1] for c in RULE_CASES])
+@pytest.mark.parametrize(
+    ("rule", "unlock", "short"), RULE_CASES, ids=[c[0].split('"')[1] for c in RULE_CASES]
+)
 def test_each_rule_type(tmp_path: Path, rule: str, unlock: list[Fact], short: list[Fact]):
-    quest = build_quest(tmp_path, achievements=f'[[achievements]]\nid = "a"\ntitle = {{ ko = "가" }}\n'
-                                                f'description = {{ ko = "나" }}\nrule = {rule}\n')
+    quest = build_quest(
+        tmp_path,
+        achievements=f'[[achievements]]\nid = "a"\ntitle = {{ ko = "가" }}\n'
+        f'description = {{ ko = "나" }}\nrule = {rule}\n',
+    )
     assert evaluate(quest, fact_set(unlock)).unlocked() == ["a"]
     result = evaluate(quest, fact_set(short))
     assert result.unlocked() == []
@@ -143,9 +185,19 @@ def test_rule_types_are_covered_by_the_cases():
 def test_pytorch_quest_declares_thirteen_achievements_of_every_required_kind(pytorch: Quest):
     kinds = {a.rule.type for a in pytorch.config.achievements}
     assert len(pytorch.config.achievements) == 13
-    assert {"lessons_completed", "exercises_passed", "first_try_passes", "chapter_completed", "chapter_exercises",
-            "streak_days", "code_runs", "comments_posted"} <= kinds
-    streak_days = sorted(a.rule.param("days") for a in pytorch.config.achievements if a.rule.type == "streak_days")
+    assert {
+        "lessons_completed",
+        "exercises_passed",
+        "first_try_passes",
+        "chapter_completed",
+        "chapter_exercises",
+        "streak_days",
+        "code_runs",
+        "comments_posted",
+    } <= kinds
+    streak_days = sorted(
+        a.rule.param("days") for a in pytorch.config.achievements if a.rule.type == "streak_days"
+    )
     assert streak_days == [3, 7]
 
 
@@ -171,8 +223,11 @@ def test_local_day_across_midnight_and_time_zones():
 
 def test_a_streak_made_in_seoul_late_at_night():
     # 1 March 23:50, 2 March 00:10 and 3 March 08:00 in Seoul: 3 calendar days there, 2 in UTC.
-    moments = [datetime(2026, 3, 1, 14, 50, tzinfo=UTC), datetime(2026, 3, 1, 15, 10, tzinfo=UTC),
-               datetime(2026, 3, 2, 23, 0, tzinfo=UTC)]
+    moments = [
+        datetime(2026, 3, 1, 14, 50, tzinfo=UTC),
+        datetime(2026, 3, 1, 15, 10, tzinfo=UTC),
+        datetime(2026, 3, 2, 23, 0, tzinfo=UTC),
+    ]
     seoul = {local_day(m, "Asia/Seoul") for m in moments}
     utc = {local_day(m, "UTC") for m in moments}
     assert streaks(seoul)[1] == 3
@@ -191,6 +246,7 @@ def test_tokens_roundtrip_and_reject_forgeries():
     payload, signature = token.split(".")
     import base64
     import json
+
     body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     body["f"] = True
     body["l"] = "networks/other"

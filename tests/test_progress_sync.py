@@ -31,21 +31,31 @@ LESSONS = ["basics/first", "basics/second"]
 # --- the pure merge ---------------------------------------------------------------------------------------
 
 facts_strategy = st.dictionaries(
-    keys=st.tuples(st.sampled_from(["lesson", "exercise", "code_runs", "comment", "day"]),
-                   st.sampled_from(["a", "b", "c", "basics/first"])),
+    keys=st.tuples(
+        st.sampled_from(["lesson", "exercise", "code_runs", "comment", "day"]),
+        st.sampled_from(["a", "b", "c", "basics/first"]),
+    ),
     values=st.tuples(st.sampled_from(DAYS), st.sampled_from(LESSONS), st.booleans(), st.integers(0, 40)),
     max_size=12,
 ).map(lambda raw: dict(_fact(kind, key, *value) for (kind, key), value in raw.items()))
 
 
-def _fact(kind: str, key: str, day: str, lesson: str, first: bool, count: int) -> tuple[tuple[str, str], Fact]:
+def _fact(
+    kind: str, key: str, day: str, lesson: str, first: bool, count: int
+) -> tuple[tuple[str, str], Fact]:
     # As the store makes them: a code run counter is per device and day, so its key holds the day.
     if kind == "code_runs":
         key = f"{key}:{day}"
     elif kind == "day":
         key = day
-    fact = Fact(kind, key, day, lesson_key=lesson if kind == "exercise" else None,
-                first_try=first if kind == "exercise" else None, count=count if kind == "code_runs" else 1)
+    fact = Fact(
+        kind,
+        key,
+        day,
+        lesson_key=lesson if kind == "exercise" else None,
+        first_try=first if kind == "exercise" else None,
+        count=count if kind == "code_runs" else 1,
+    )
     return (kind, key), fact
 
 
@@ -93,10 +103,21 @@ def test_merge_loses_nothing(quest, a, b):
 TOKENS = [sign_exercise_pass(SECRET, "test", "basics/first", first, NOW) for first in (False, True, False)]
 
 payload_strategy = st.builds(
-    lambda lessons, days, tokens, runs, active: store.SyncPayload.model_validate({
-        "device": "dev1", "tz": "Asia/Seoul",
-        "quests": {"test": {"lessons_completed": lessons, "lesson_days": days, "exercise_tokens": tokens,
-                            "code_runs": runs, "active_days": active}}}),
+    lambda lessons, days, tokens, runs, active: store.SyncPayload.model_validate(
+        {
+            "device": "dev1",
+            "tz": "Asia/Seoul",
+            "quests": {
+                "test": {
+                    "lessons_completed": lessons,
+                    "lesson_days": days,
+                    "exercise_tokens": tokens,
+                    "code_runs": runs,
+                    "active_days": active,
+                }
+            },
+        }
+    ),
     st.lists(st.sampled_from(LESSONS), unique=True),
     st.dictionaries(st.sampled_from(LESSONS), st.sampled_from(DAYS)),
     st.lists(st.sampled_from(TOKENS), unique=True),
@@ -129,12 +150,18 @@ def db(sqlite_url: str):
 
 
 @given(a=payload_strategy, b=payload_strategy)
-@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_database_merge_laws(db, quest, a, b):
     quests = {"test": quest}
     with db.session() as session:
         session.query(User).delete()
-    one, two, three = new_user(db, "one@example.com"), new_user(db, "two@example.com"), new_user(db, "3@example.com")
+    one, two, three = (
+        new_user(db, "one@example.com"),
+        new_user(db, "two@example.com"),
+        new_user(db, "3@example.com"),
+    )
     # The same tokens in several accounts would be replays: give each account its own copy of the test.
     for user in (one, two, three):
         with db.session() as session:
@@ -163,16 +190,28 @@ def test_forged_and_replayed_tokens_are_rejected(database_url: str, quest):
         forged = sign_exercise_pass("not the server's key", "test", "basics/first", True, NOW)
         wrong_lesson = sign_exercise_pass(SECRET, "test", "basics/second", True, NOW)  # it has no exercise
         wrong_quest = sign_exercise_pass(SECRET, "pytorch", "basics/first", True, NOW)
-        payload = store.SyncPayload.model_validate({"quests": {"test": {
-            "exercise_tokens": [good, forged, wrong_lesson, wrong_quest, "junk"],
-            "lessons_completed": ["basics/first", "basics/nope"]}, "nope": {}}})
+        payload = store.SyncPayload.model_validate(
+            {
+                "quests": {
+                    "test": {
+                        "exercise_tokens": [good, forged, wrong_lesson, wrong_quest, "junk"],
+                        "lessons_completed": ["basics/first", "basics/nope"],
+                    },
+                    "nope": {},
+                }
+            }
+        )
         rejected = sync(db, alice.id, payload, quests)
         assert rejected["test"]["exercise_tokens"] == [forged, wrong_lesson, wrong_quest, "junk"]
-        assert rejected["test"]["lessons_completed"] == ["basics/nope"] and rejected["nope"] == {"quest": ["nope"]}
+        assert rejected["test"]["lessons_completed"] == ["basics/nope"] and rejected["nope"] == {
+            "quest": ["nope"]
+        }
         with db.session() as session:
             xp = store.progress(session, session.get(User, alice.id), quest).xp
         assert xp == 20 + 50 + 25 + 5
-        assert sync(db, alice.id, payload, quests)["test"].get("exercise_tokens_replayed") is None  # her own again
+        assert (
+            sync(db, alice.id, payload, quests)["test"].get("exercise_tokens_replayed") is None
+        )  # her own again
         replay = store.SyncPayload.model_validate({"quests": {"test": {"exercise_tokens": [good]}}})
         assert sync(db, bob.id, replay, quests)["test"]["exercise_tokens_replayed"] == [good]
         with db.session() as session:
@@ -187,7 +226,9 @@ def test_record_events_for_signed_in_learners(database_url: str, quest):
         user = new_user(db, "rec@example.com")
         with db.session() as session:
             assert store.record_exercise_pass(session, user.id, quest, "basics/first", False) == 50 + 5
-            assert store.record_exercise_pass(session, user.id, quest, "basics/first", True) == 25  # the bonus only
+            assert (
+                store.record_exercise_pass(session, user.id, quest, "basics/first", True) == 25
+            )  # the bonus only
             assert store.record_exercise_pass(session, user.id, quest, "basics/first", True) == 0
             assert store.record_lesson_completed(session, user.id, quest, "basics/first") == 20
             assert store.record_lesson_completed(session, user.id, quest, "basics/first") == 0
@@ -205,11 +246,15 @@ def test_record_events_for_signed_in_learners(database_url: str, quest):
 
 # --- the HTTP API -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.anyio
 async def test_evaluate_scores_local_progress_without_an_account(client: httpx.AsyncClient):
     token = sign_exercise_pass(SECRET, "test", "basics/first", True, datetime.now(UTC))
-    body = {"device": "d1", "tz": "Asia/Seoul", "quests": {"test": {
-        "lessons_completed": ["basics/first"], "exercise_tokens": [token], "xp": 99999}}}
+    body = {
+        "device": "d1",
+        "tz": "Asia/Seoul",
+        "quests": {"test": {"lessons_completed": ["basics/first"], "exercise_tokens": [token], "xp": 99999}},
+    }
     response = await client.post("/api/progress/evaluate", json=body, headers=await csrf_headers(client))
     assert response.status_code == 200
     test = response.json()["quests"]["test"]
@@ -223,9 +268,19 @@ async def test_sync_then_me_progress_shape(client: httpx.AsyncClient):
     await sign_up(client)
     headers = await csrf_headers(client)
     token = sign_exercise_pass(SECRET, "test", "basics/first", False, datetime.now(UTC))
-    body = {"device": "d1", "tz": "Europe/Berlin", "quests": {"test": {
-        "lessons_completed": ["basics/first", "basics/second"], "lesson_days": {"basics/first": "2026-03-01"},
-        "exercise_tokens": [token, "forged.token"], "code_runs": {"2026-03-01": 3}, "active_days": ["2026-03-01"]}}}
+    body = {
+        "device": "d1",
+        "tz": "Europe/Berlin",
+        "quests": {
+            "test": {
+                "lessons_completed": ["basics/first", "basics/second"],
+                "lesson_days": {"basics/first": "2026-03-01"},
+                "exercise_tokens": [token, "forged.token"],
+                "code_runs": {"2026-03-01": 3},
+                "active_days": ["2026-03-01"],
+            }
+        },
+    }
     response = await client.post("/api/progress/sync?lang=en", json=body, headers=headers)
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -234,22 +289,44 @@ async def test_sync_then_me_progress_shape(client: httpx.AsyncClient):
     mine = (await client.get("/api/me/progress?lang=en")).json()
     assert again["quests"] == answer["quests"] == mine["quests"]
     test = mine["quests"]["test"]
-    assert set(test) >= {"xp", "level", "level_name", "lessons_completed", "achievements", "lessons_total",
-                         "exercises_passed", "first_try_passes", "code_runs", "active_days", "streak",
-                         "achievements_total", "achievement_details", "xp_by_day", "strip"}
+    assert set(test) >= {
+        "xp",
+        "level",
+        "level_name",
+        "lessons_completed",
+        "achievements",
+        "lessons_total",
+        "exercises_passed",
+        "first_try_passes",
+        "code_runs",
+        "active_days",
+        "streak",
+        "achievements_total",
+        "achievement_details",
+        "xp_by_day",
+        "strip",
+    }
     today_active = 5 if test["active_days"][-1] != "2026-03-01" else 0
     assert test["xp"] == 20 + 20 + 50 + 3 + 5 + today_active
     assert test["level_name"] == "Beginner" and test["lessons_completed"] == ["basics/first", "basics/second"]
     assert test["xp_by_day"][0] == {"day": "2026-03-01", "xp": 20 + 3 + 5, "total": 28}
     assert test["xp_by_day"][-1]["total"] == test["xp"]
-    assert test["achievement_details"][0] == {"id": "first-lesson", "icon": "🎯", "title": "First lesson",
-                                              "description": "Complete one lesson", "unlocked": True,
-                                              "have": 1, "need": 1}
+    assert test["achievement_details"][0] == {
+        "id": "first-lesson",
+        "icon": "🎯",
+        "title": "First lesson",
+        "description": "Complete one lesson",
+        "unlocked": True,
+        "have": 1,
+        "need": 1,
+    }
     unsigned = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # type: ignore[attr-defined]
     refused = await unsigned.post("/api/progress/sync", json=body, headers=await csrf_headers(unsigned))
     assert refused.status_code == 401
     await unsigned.aclose()
-    bad = await client.post("/api/progress/sync", json={"quests": {"test": {"code_runs": 5}}}, headers=headers)
+    bad = await client.post(
+        "/api/progress/sync", json={"quests": {"test": {"code_runs": 5}}}, headers=headers
+    )
     assert bad.status_code == 422
 
 
@@ -267,19 +344,26 @@ async def test_sync_stores_the_time_zone_and_uses_it(client: httpx.AsyncClient):
 async def test_pages_show_the_accounts_progress(client: httpx.AsyncClient):
     await sign_up(client, display_name="Ada")
     headers = await csrf_headers(client)
-    await client.post("/api/progress/sync", json={"quests": {"test": {"lessons_completed": ["basics/second"]}}},
-                      headers=headers)
+    await client.post(
+        "/api/progress/sync",
+        json={"quests": {"test": {"lessons_completed": ["basics/second"]}}},
+        headers=headers,
+    )
     lesson = (await client.get("/quests/test/basics/second/?lang=en")).text
     assert 'data-field="xp">25<' in lesson and 'data-field="lessons_done">1<' in lesson
     assert "follows you to every device" in lesson and "data-done disabled" in lesson
     assert 'src="/static/js/progress.js"' in lesson and "<script>" not in lesson
     quest_map = (await client.get("/quests/test/")).text
     assert '<li data-lesson="basics/second">' in quest_map
-    second = quest_map[quest_map.index('data-lesson="basics/second"'):]
-    first = quest_map[quest_map.index('data-lesson="basics/first"'):quest_map.index('data-lesson="basics/second"')]
+    second = quest_map[quest_map.index('data-lesson="basics/second"') :]
+    first = quest_map[
+        quest_map.index('data-lesson="basics/first"') : quest_map.index('data-lesson="basics/second"')
+    ]
     assert "data-done-mark>" in second.split("</li>")[0] and "data-done-mark hidden" in first
-    for lang, words in [("ko", ["XP 변화", "연속 학습 달력", "업적", "완료한 레슨", "달성"]),
-                        ("en", ["XP over time", "Streak calendar", "Achievements", "Lessons done", "Unlocked"])]:
+    for lang, words in [
+        ("ko", ["XP 변화", "연속 학습 달력", "업적", "완료한 레슨", "달성"]),
+        ("en", ["XP over time", "Streak calendar", "Achievements", "Lessons done", "Unlocked"]),
+    ]:
         me = await client.get(f"/me?lang={lang}")
         assert me.status_code == 200
         for word in words:
@@ -303,12 +387,21 @@ def test_migrations_chain(database_url: str):
 
     script = ScriptDirectory.from_config(alembic_config(database_url))
     assert [(r.revision, r.down_revision) for r in script.walk_revisions()] == [
-        ("0004", "0003"), ("0003", "0002"), ("0002", "0001"), ("0001", None)]
+        ("0004", "0003"),
+        ("0003", "0002"),
+        ("0002", "0001"),
+        ("0001", None),
+    ]
     db = Database(database_url)
     try:
         assert db.is_current()
-        assert {"sessions", "password_resets", "sign_in_failures", "progress_facts",
-                "exercise_nonces"} <= set(db.table_names())
+        assert {
+            "sessions",
+            "password_resets",
+            "sign_in_failures",
+            "progress_facts",
+            "exercise_nonces",
+        } <= set(db.table_names())
     finally:
         db.dispose()
 
@@ -324,3 +417,13 @@ def test_downgrade_and_upgrade_again(tmp_path: Path):
     command.downgrade(alembic_config(url), "0001")
     upgrade(url)
     assert Database(url).is_current()
+
+
+def test_every_api_route_is_documented():
+    from questlab.settings import REPO_DIR
+    from questlab.web.routes import API
+
+    documented = (REPO_DIR / "docs" / "api.md").read_text()
+    for method, path, _handler, _name in API:
+        if path.startswith("/api/"):
+            assert f"{method} {path}" in documented, f"docs/api.md does not document {method} {path}"

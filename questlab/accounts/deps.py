@@ -51,8 +51,8 @@ def require_user(request: Request) -> User:
     return user
 
 
-def require_role(*roles: str) -> Callable[[Request], User]:
-    """A dependency that passes only users with one of ``roles`` (403 otherwise, 401/redirect when signed out)."""
+def require_role(*roles: str) -> Callable[[User], User]:
+    """A dependency passing only users with one of ``roles`` (403 otherwise; 401/redirect signed out)."""
     unknown = set(roles) - set(service.ROLES)
     if unknown:
         raise ValueError(f"unknown role(s) {sorted(unknown)}")

@@ -57,8 +57,9 @@ def check_password_rules(password: str) -> None:
         raise AccountError("weak_password", f"A password needs {MIN_LENGTH} to {MAX_LENGTH} characters.")
 
 
-def create_user(session: Session, email: str, password: str, *, display_name: str | None = None,
-                role: str = "learner") -> User:
+def create_user(
+    session: Session, email: str, password: str, *, display_name: str | None = None, role: str = "learner"
+) -> User:
     """Create an account and return it (flushed, so ``id`` is set).
 
     Args:
@@ -106,22 +107,39 @@ def _failure_keys(email: str, address: str | None) -> list[tuple[str, str]]:
     return keys
 
 
-def check_rate_limit(session: Session, email: str, address: str | None, *, per_account: int, per_address: int,
-                     window: timedelta) -> None:
-    """Raise :class:`RateLimited` when the account or the address used up its failed sign-ins in ``window``."""
+def check_rate_limit(
+    session: Session,
+    email: str,
+    address: str | None,
+    *,
+    per_account: int,
+    per_address: int,
+    window: timedelta,
+) -> None:
+    """Raise :class:`RateLimited` when the account or address used up its failed sign-ins in ``window``."""
     since = now() - window
     for kind, key in _failure_keys(email, address):
         limit = per_account if kind == "account" else per_address
         count, oldest = session.execute(
-            select(func.count(), func.min(SignInFailure.at)).where(SignInFailure.key == key,
-                                                                   SignInFailure.at > since)).one()
+            select(func.count(), func.min(SignInFailure.at)).where(
+                SignInFailure.key == key, SignInFailure.at > since
+            )
+        ).one()
         if count >= limit:
             retry = int((_aware(oldest) + window - now()).total_seconds()) + 1
             raise RateLimited(max(retry, 1))
 
 
-def authenticate(session: Session, email: str, password: str, *, address: str | None, per_account: int = 5,
-                 per_address: int = 20, window: timedelta = timedelta(minutes=15)) -> User | None:
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    address: str | None,
+    per_account: int = 5,
+    per_address: int = 20,
+    window: timedelta = timedelta(minutes=15),
+) -> User | None:
     """Check a sign-in; return the user, or ``None`` for a wrong email or password (the failure is counted).
 
     Raises:
@@ -145,7 +163,9 @@ def authenticate(session: Session, email: str, password: str, *, address: str | 
 def start_session(session: Session, user: User, *, days: int = 30) -> str:
     """Create a sign-in session for ``user``; return the token for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
-    session.add(AuthSession(token_hash=token_hash(token), user_id=user.id, expires_at=now() + timedelta(days=days)))
+    session.add(
+        AuthSession(token_hash=token_hash(token), user_id=user.id, expires_at=now() + timedelta(days=days))
+    )
     return token
 
 
@@ -174,8 +194,11 @@ def start_reset(session: Session, email: str, *, minutes: int = 60) -> tuple[Use
     if user is None:
         return None
     token = secrets.token_urlsafe(32)
-    session.add(PasswordReset(token_hash=token_hash(token), user_id=user.id,
-                              expires_at=now() + timedelta(minutes=minutes)))
+    session.add(
+        PasswordReset(
+            token_hash=token_hash(token), user_id=user.id, expires_at=now() + timedelta(minutes=minutes)
+        )
+    )
     return user, token
 
 

@@ -52,8 +52,13 @@ def rule(name: str) -> Callable[[RuleCheck], RuleCheck]:
 
 
 def _chapter_lessons(quest: Quest, chapter: str, exercises_only: bool = False) -> set[str]:
-    return {lesson.key for ch in quest.chapters if ch.slug == chapter for lesson in ch.lessons
-            if not exercises_only or lesson.exercise is not None}
+    return {
+        lesson.key
+        for ch in quest.chapters
+        if ch.slug == chapter
+        for lesson in ch.lessons
+        if not exercises_only or lesson.exercise is not None
+    }
 
 
 @rule("lessons_completed")
@@ -131,7 +136,7 @@ def streaks(days: set[str], today: str | None = None) -> tuple[int, int]:
     if not dates:
         return 0, 0
     longest = run = 1
-    for before, after in zip(dates, dates[1:]):
+    for before, after in zip(dates, dates[1:], strict=False):
         run = run + 1 if after - before == timedelta(days=1) else 1
         longest = max(longest, run)
     current = 0
@@ -149,8 +154,10 @@ def streaks(days: set[str], today: str | None = None) -> tuple[int, int]:
 def lesson_xp(quest: Quest) -> dict[str, int]:
     """XP for completing each served lesson: front matter ``xp``, else quest.toml ``[xp] lesson``."""
     default = quest.config.xp.lesson
-    return {lesson.key: (lesson.texts["ko"].meta.xp if lesson.texts["ko"].meta.xp is not None else default)
-            for lesson in quest.lessons()}
+    return {
+        lesson.key: (lesson.texts["ko"].meta.xp if lesson.texts["ko"].meta.xp is not None else default)
+        for lesson in quest.lessons()
+    }
 
 
 @dataclass
@@ -192,22 +199,45 @@ class QuestProgress:
             return value.get(locale) or value["ko"]
 
         return {
-            "xp": self.xp, "level": self.level, "level_name": strip.level_name,
-            "lessons_completed": self.lessons_completed, "lessons_total": strip.lessons_total,
-            "exercises_passed": self.exercises_passed, "first_try_passes": self.first_try_passes,
-            "code_runs": self.code_runs, "comments": self.comments, "active_days": self.active_days,
+            "xp": self.xp,
+            "level": self.level,
+            "level_name": strip.level_name,
+            "lessons_completed": self.lessons_completed,
+            "lessons_total": strip.lessons_total,
+            "exercises_passed": self.exercises_passed,
+            "first_try_passes": self.first_try_passes,
+            "code_runs": self.code_runs,
+            "comments": self.comments,
+            "active_days": self.active_days,
             "streak": {"current": self.current_streak, "longest": self.longest_streak},
-            "achievements": self.unlocked(), "achievements_total": strip.achievements_total,
+            "achievements": self.unlocked(),
+            "achievements_total": strip.achievements_total,
             "achievement_details": [
-                {"id": s.achievement.id, "icon": s.achievement.icon, "title": text(s.achievement.title),
-                 "description": text(s.achievement.description), "unlocked": s.unlocked,
-                 "have": min(s.have, s.need), "need": s.need} for s in self.achievements],
+                {
+                    "id": s.achievement.id,
+                    "icon": s.achievement.icon,
+                    "title": text(s.achievement.title),
+                    "description": text(s.achievement.description),
+                    "unlocked": s.unlocked,
+                    "have": min(s.have, s.need),
+                    "need": s.need,
+                }
+                for s in self.achievements
+            ],
             "xp_by_day": timeline,
-            "strip": {"level": strip.level, "level_name": strip.level_name, "xp": strip.xp,
-                      "xp_into_level": strip.xp_into_level, "xp_for_level": strip.xp_for_level,
-                      "xp_to_next": strip.xp_to_next, "lessons_done": strip.lessons_done,
-                      "lessons_total": strip.lessons_total, "achievements_done": strip.achievements_done,
-                      "achievements_total": strip.achievements_total, "percent": strip.percent},
+            "strip": {
+                "level": strip.level,
+                "level_name": strip.level_name,
+                "xp": strip.xp,
+                "xp_into_level": strip.xp_into_level,
+                "xp_for_level": strip.xp_for_level,
+                "xp_to_next": strip.xp_to_next,
+                "lessons_done": strip.lessons_done,
+                "lessons_total": strip.lessons_total,
+                "achievements_done": strip.achievements_done,
+                "achievements_total": strip.achievements_total,
+                "percent": strip.percent,
+            },
         }
 
 
@@ -260,19 +290,34 @@ def evaluate(quest: Quest, facts: FactSet, today: str | None = None) -> QuestPro
     xp = sum(daily.values())
     level = level_for_xp(quest, xp)
     current, longest = streaks(days, today)
-    context = Context(quest=quest, lessons=frozenset(lessons), exercises=frozenset(passes),
-                      first_tries=frozenset(k for k, (_d, first) in passes.items() if first),
-                      code_runs=sum(runs_per_day.values()), comments=comments, longest_streak=longest,
-                      level=level, xp=xp)
+    context = Context(
+        quest=quest,
+        lessons=frozenset(lessons),
+        exercises=frozenset(passes),
+        first_tries=frozenset(k for k, (_d, first) in passes.items() if first),
+        code_runs=sum(runs_per_day.values()),
+        comments=comments,
+        longest_streak=longest,
+        level=level,
+        xp=xp,
+    )
     states = []
     for achievement in quest.config.achievements:
         have, need = RULES[achievement.rule.type](achievement.rule, context)
         states.append(AchievementState(achievement, have, need))
     order = {lesson.key: index for index, lesson in enumerate(quest.lessons())}
     return QuestProgress(
-        quest=quest, xp=xp, level=level, lessons_completed=sorted(lessons, key=order.__getitem__),
+        quest=quest,
+        xp=xp,
+        level=level,
+        lessons_completed=sorted(lessons, key=order.__getitem__),
         exercises_passed=sorted(passes, key=order.__getitem__),
-        first_try_passes=sorted(context.first_tries, key=order.__getitem__), code_runs=context.code_runs,
-        comments=comments, active_days=sorted(days), current_streak=current, longest_streak=longest,
-        achievements=states, xp_by_day=sorted(daily.items()),
+        first_try_passes=sorted(context.first_tries, key=order.__getitem__),
+        code_runs=context.code_runs,
+        comments=comments,
+        active_days=sorted(days),
+        current_streak=current,
+        longest_streak=longest,
+        achievements=states,
+        xp_by_day=sorted(daily.items()),
     )

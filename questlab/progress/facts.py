@@ -48,8 +48,13 @@ def _first(a: str | None, b: str | None) -> str | None:
 def combine(a: Fact, b: Fact) -> Fact:
     """Merge two records of the same fact: earliest day, largest count, first try if either says so."""
     first_try = None if a.first_try is None and b.first_try is None else bool(a.first_try or b.first_try)
-    return replace(a, day=min(a.day, b.day), count=max(a.count, b.count), first_try=first_try,
-                   lesson_key=_first(a.lesson_key, b.lesson_key))
+    return replace(
+        a,
+        day=min(a.day, b.day),
+        count=max(a.count, b.count),
+        first_try=first_try,
+        lesson_key=_first(a.lesson_key, b.lesson_key),
+    )
 
 
 def merge(*sets: Mapping[tuple[str, str], Fact]) -> FactSet:

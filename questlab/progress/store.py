@@ -27,13 +27,21 @@ MAX_ITEMS = 5000
 
 
 def _row_fact(row: ProgressFact) -> Fact:
-    return Fact(kind=row.kind, key=row.key, day=row.day, lesson_key=row.lesson_key, first_try=row.first_try,
-                count=row.count)
+    return Fact(
+        kind=row.kind,
+        key=row.key,
+        day=row.day,
+        lesson_key=row.lesson_key,
+        first_try=row.first_try,
+        count=row.count,
+    )
 
 
 def load_facts(session: Session, user_id: int, quest: str) -> FactSet:
     """The stored facts of ``user_id`` in quest ``quest`` (slug)."""
-    rows = session.scalars(select(ProgressFact).where(ProgressFact.user_id == user_id, ProgressFact.quest == quest))
+    rows = session.scalars(
+        select(ProgressFact).where(ProgressFact.user_id == user_id, ProgressFact.quest == quest)
+    )
     return fact_set(_row_fact(row) for row in rows)
 
 
@@ -42,17 +50,35 @@ def add_facts(session: Session, user_id: int, quest: str, facts: Iterable[Fact])
     incoming = fact_set(facts)
     if not incoming:
         return
-    rows = {(row.kind, row.key): row for row in session.scalars(
-        select(ProgressFact).where(ProgressFact.user_id == user_id, ProgressFact.quest == quest))}
+    rows = {
+        (row.kind, row.key): row
+        for row in session.scalars(
+            select(ProgressFact).where(ProgressFact.user_id == user_id, ProgressFact.quest == quest)
+        )
+    }
     for identity, fact in incoming.items():
         row = rows.get(identity)
         if row is None:
-            session.add(ProgressFact(user_id=user_id, quest=quest, kind=fact.kind, key=fact.key, day=fact.day,
-                                     lesson_key=fact.lesson_key, first_try=fact.first_try, count=fact.count))
+            session.add(
+                ProgressFact(
+                    user_id=user_id,
+                    quest=quest,
+                    kind=fact.kind,
+                    key=fact.key,
+                    day=fact.day,
+                    lesson_key=fact.lesson_key,
+                    first_try=fact.first_try,
+                    count=fact.count,
+                )
+            )
             continue
         merged = combine(_row_fact(row), fact)
-        row.day, row.count, row.first_try, row.lesson_key = merged.day, merged.count, merged.first_try, \
-            merged.lesson_key
+        row.day, row.count, row.first_try, row.lesson_key = (
+            merged.day,
+            merged.count,
+            merged.first_try,
+            merged.lesson_key,
+        )
     session.flush()
 
 
@@ -77,7 +103,9 @@ def _today(session: Session, user_id: int, at: datetime | None = None) -> str:
     return local_day(at or datetime.now(UTC), user.time_zone if user else None)
 
 
-def record_exercise_pass(session: Session, user_id: int, quest: Quest, lesson_key: str, first_try: bool) -> int:
+def record_exercise_pass(
+    session: Session, user_id: int, quest: Quest, lesson_key: str, first_try: bool
+) -> int:
     """Record an exercise pass by a signed-in learner (the grading endpoint calls this); return XP awarded.
 
     ``quest`` is the content model's :class:`~questlab.content.model.Quest` (its slug keys the
@@ -87,8 +115,12 @@ def record_exercise_pass(session: Session, user_id: int, quest: Quest, lesson_ke
     nonce = secrets.token_urlsafe(16)
     session.add(ExerciseNonce(nonce=nonce, user_id=user_id))
     day = _today(session, user_id)
-    return _record(session, user_id, quest, [Fact("exercise", nonce, day, lesson_key=lesson_key,
-                                                  first_try=bool(first_try))])
+    return _record(
+        session,
+        user_id,
+        quest,
+        [Fact("exercise", nonce, day, lesson_key=lesson_key, first_try=bool(first_try))],
+    )
 
 
 def record_lesson_completed(session: Session, user_id: int, quest: Quest, lesson_key: str) -> int:
@@ -97,13 +129,20 @@ def record_lesson_completed(session: Session, user_id: int, quest: Quest, lesson
 
 
 def record_code_run(session: Session, user_id: int, quest: Quest) -> int:
-    """Record one code run by a signed-in learner (counted on the server's own device key); return XP awarded."""
+    """Record one code run by a signed-in learner (on the server's own device key); return XP awarded."""
     day = _today(session, user_id)
     key = f"server:{day}"
-    row = session.scalars(select(ProgressFact).where(
-        ProgressFact.user_id == user_id, ProgressFact.quest == quest.slug, ProgressFact.kind == "code_runs",
-        ProgressFact.key == key)).first()
-    return _record(session, user_id, quest, [Fact("code_runs", key, day, count=(row.count if row else 0) + 1)])
+    row = session.scalars(
+        select(ProgressFact).where(
+            ProgressFact.user_id == user_id,
+            ProgressFact.quest == quest.slug,
+            ProgressFact.kind == "code_runs",
+            ProgressFact.key == key,
+        )
+    ).first()
+    return _record(
+        session, user_id, quest, [Fact("code_runs", key, day, count=(row.count if row else 0) + 1)]
+    )
 
 
 def record_comment(session: Session, user_id: int, quest: Quest, comment_id: int) -> int:
@@ -172,15 +211,22 @@ def parse_payload(payload: SyncPayload, quests: Mapping[str, Quest], secret: str
                 parsed.reject(slug, "lessons_completed", key)
                 continue
             day = data.lesson_days.get(key)
-            facts.append(Fact("lesson", key, day if good_day(day) else today))
+            facts.append(Fact("lesson", key, day if day and good_day(day) else today))
         for token in data.exercise_tokens:
             proof = verify_exercise_pass(secret, token)
             if proof is None or proof.quest != slug or proof.lesson_key not in exercises:
                 parsed.reject(slug, "exercise_tokens", token)
                 continue
             parsed.nonces[proof.nonce] = (slug, token)
-            facts.append(Fact("exercise", proof.nonce, local_day(proof.passed_at, payload.tz),
-                              lesson_key=proof.lesson_key, first_try=proof.first_try))
+            facts.append(
+                Fact(
+                    "exercise",
+                    proof.nonce,
+                    local_day(proof.passed_at, payload.tz),
+                    lesson_key=proof.lesson_key,
+                    first_try=proof.first_try,
+                )
+            )
         for day, count in data.code_runs.items():
             if not good_day(day) or count < 0:
                 parsed.reject(slug, "code_runs", day)
@@ -191,12 +237,20 @@ def parse_payload(payload: SyncPayload, quests: Mapping[str, Quest], secret: str
                 parsed.reject(slug, "active_days", day)
                 continue
             facts.append(Fact("day", day, day))
-        facts.extend([Fact("day", day, day) for day in {fact.day for fact in facts}])  # every event marks its day
+        facts.extend(
+            [Fact("day", day, day) for day in {fact.day for fact in facts}]
+        )  # every event marks its day
     return parsed
 
 
-def merge_payload(session: Session, user: User, payload: SyncPayload, quests: Mapping[str, Quest], secret: str,
-                  now: datetime | None = None) -> dict[str, dict[str, list[Any]]]:
+def merge_payload(
+    session: Session,
+    user: User,
+    payload: SyncPayload,
+    quests: Mapping[str, Quest],
+    secret: str,
+    now: datetime | None = None,
+) -> dict[str, dict[str, list[Any]]]:
     """Merge a browser's progress into ``user``'s stored progress; return what was rejected per quest.
 
     Union semantics (idempotent, order-free). An exercise token whose nonce another account already
@@ -208,23 +262,31 @@ def merge_payload(session: Session, user: User, payload: SyncPayload, quests: Ma
         user.time_zone = payload.tz
     parsed = parse_payload(payload, quests, secret, now)
     if parsed.nonces:
-        owners = dict(session.execute(select(ExerciseNonce.nonce, ExerciseNonce.user_id).where(
-            ExerciseNonce.nonce.in_(list(parsed.nonces)))).all())
+        owners = dict(
+            session.execute(
+                select(ExerciseNonce.nonce, ExerciseNonce.user_id).where(
+                    ExerciseNonce.nonce.in_(list(parsed.nonces))
+                )
+            ).all()
+        )
         for nonce, (slug, token) in parsed.nonces.items():
             owner = owners.get(nonce)
             if owner is None:
                 session.add(ExerciseNonce(nonce=nonce, user_id=user.id))
             elif owner != user.id:
                 parsed.reject(slug, "exercise_tokens_replayed", token)
-                parsed.facts[slug] = [f for f in parsed.facts[slug] if not (f.kind == "exercise" and f.key == nonce)]
+                parsed.facts[slug] = [
+                    f for f in parsed.facts[slug] if not (f.kind == "exercise" and f.key == nonce)
+                ]
         session.flush()
     for slug, facts in parsed.facts.items():
         add_facts(session, user.id, slug, facts)
     return parsed.rejected
 
 
-def evaluate_payload(payload: SyncPayload, quests: Mapping[str, Quest], secret: str,
-                     now: datetime | None = None) -> dict[str, QuestProgress]:
+def evaluate_payload(
+    payload: SyncPayload, quests: Mapping[str, Quest], secret: str, now: datetime | None = None
+) -> dict[str, QuestProgress]:
     """Score a visitor's local progress without storing anything (tokens verified, replays not checked)."""
     now = now or datetime.now(UTC)
     parsed = parse_payload(payload, quests, secret, now)

@@ -54,8 +54,14 @@ def sign_exercise_pass(secret: str, quest: str, lesson_key: str, first_try: bool
         passed_at: when it passed (naive datetimes are taken as UTC).
     """
     moment = passed_at if passed_at.tzinfo else passed_at.replace(tzinfo=UTC)
-    body = {"v": VERSION, "q": quest, "l": lesson_key, "f": bool(first_try), "t": int(moment.timestamp()),
-            "n": secrets.token_urlsafe(16)}
+    body = {
+        "v": VERSION,
+        "q": quest,
+        "l": lesson_key,
+        "f": bool(first_try),
+        "t": int(moment.timestamp()),
+        "n": secrets.token_urlsafe(16),
+    }
     payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
     return f"{payload}.{_signature(secret, payload)}"
 
@@ -74,7 +80,12 @@ def verify_exercise_pass(secret: str, token: str) -> ExercisePass | None:
         body = json.loads(_unb64(payload))
         if body.get("v") != VERSION:
             return None
-        return ExercisePass(quest=str(body["q"]), lesson_key=str(body["l"]), first_try=bool(body["f"]),
-                            passed_at=datetime.fromtimestamp(int(body["t"]), UTC), nonce=str(body["n"]))
+        return ExercisePass(
+            quest=str(body["q"]),
+            lesson_key=str(body["l"]),
+            first_try=bool(body["f"]),
+            passed_at=datetime.fromtimestamp(int(body["t"]), UTC),
+            nonce=str(body["n"]),
+        )
     except (ValueError, KeyError, TypeError):
         return None

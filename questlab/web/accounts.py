@@ -36,20 +36,28 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def set_session(request: Request, response: Response, user: User) -> None:
-    """Start a session for ``user`` and put its cookie (httpOnly, SameSite=Lax, Secure under HTTPS) on ``response``."""
+    """Start a session for ``user``; its cookie (httpOnly, SameSite=Lax, Secure on HTTPS) on ``response``."""
     settings = request.app.state.settings
     with request.app.state.db.session() as session:
         token = service.start_session(session, user, days=settings.session_days)
-    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_days * 86400, httponly=True,
-                        samesite="lax", secure=settings.https, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+        path="/",
+    )
 
 
 def clear_session(request: Request, response: Response) -> None:
     """End this browser's session and delete its cookie."""
     with request.app.state.db.session() as session:
         service.end_session(session, request.cookies.get(SESSION_COOKIE))
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=request.app.state.settings.https)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.app.state.settings.https
+    )
 
 
 def _client_address(request: Request) -> str | None:
@@ -65,9 +73,14 @@ def _sign_in(request: Request, email: str, password: str) -> User | None:
     settings = request.app.state.settings
     with request.app.state.db.session() as session:
         return service.authenticate(
-            session, email, password, address=_client_address(request),
-            per_account=settings.sign_in_attempts_per_account, per_address=settings.sign_in_attempts_per_address,
-            window=timedelta(minutes=settings.sign_in_window_minutes))
+            session,
+            email,
+            password,
+            address=_client_address(request),
+            per_account=settings.sign_in_attempts_per_account,
+            per_address=settings.sign_in_attempts_per_address,
+            window=timedelta(minutes=settings.sign_in_window_minutes),
+        )
 
 
 def _create(request: Request, email: str, password: str, display_name: str | None) -> User:
@@ -81,7 +94,9 @@ def _message(request: Request, code: str) -> str:
     return {
         "invalid_email": _("That does not look like an email address."),
         "weak_password": _("A password needs 8 to 256 characters."),
-        "email_taken": _("An account with this email already exists. Sign in instead, or reset your password."),
+        "email_taken": _(
+            "An account with this email already exists. Sign in instead, or reset your password."
+        ),
         "invalid_token": _("This reset link is not valid any more. Ask for a new one."),
     }[code]
 
@@ -109,23 +124,41 @@ async def login_submit(request: Request) -> Response:
     try:
         user = _sign_in(request, form.get("email", ""), form.get("password", ""))
     except service.RateLimited as limited:
-        response = page(request, "login.html", status_code=429, next=target, email=form.get("email", ""),
-                        error=_("Too many failed sign-ins. Wait %(minutes)d minutes and try again.")
-                        % {"minutes": (limited.retry_after + 59) // 60})
+        response = page(
+            request,
+            "login.html",
+            status_code=429,
+            next=target,
+            email=form.get("email", ""),
+            error=_("Too many failed sign-ins. Wait %(minutes)d minutes and try again.")
+            % {"minutes": (limited.retry_after + 59) // 60},
+        )
         response.headers["Retry-After"] = str(limited.retry_after)
         return response
     if user is None:
-        return page(request, "login.html", status_code=401, next=target, email=form.get("email", ""),
-                    error=_("Wrong email or password."))
-    response = RedirectResponse(target, status_code=303)
-    set_session(request, response, user)
-    return response
+        return page(
+            request,
+            "login.html",
+            status_code=401,
+            next=target,
+            email=form.get("email", ""),
+            error=_("Wrong email or password."),
+        )
+    redirect = RedirectResponse(target, status_code=303)
+    set_session(request, redirect, user)
+    return redirect
 
 
 async def signup_page(request: Request) -> HTMLResponse:
     """``GET /signup``: the sign-up form."""
-    return page(request, "signup.html", next=safe_next(request.query_params.get("next")), error=None, email="",
-                display_name="")
+    return page(
+        request,
+        "signup.html",
+        next=safe_next(request.query_params.get("next")),
+        error=None,
+        email="",
+        display_name="",
+    )
 
 
 async def signup_submit(request: Request) -> Response:
@@ -135,11 +168,18 @@ async def signup_submit(request: Request) -> Response:
     try:
         user = _create(request, form.get("email", ""), form.get("password", ""), form.get("display_name"))
     except service.AccountError as error:
-        return page(request, "signup.html", status_code=400, next=target, email=form.get("email", ""),
-                    display_name=form.get("display_name", ""), error=_message(request, error.code))
-    response = RedirectResponse(target, status_code=303)
-    set_session(request, response, user)
-    return response
+        return page(
+            request,
+            "signup.html",
+            status_code=400,
+            next=target,
+            email=form.get("email", ""),
+            display_name=form.get("display_name", ""),
+            error=_message(request, error.code),
+        )
+    redirect = RedirectResponse(target, status_code=303)
+    set_session(request, redirect, user)
+    return redirect
 
 
 async def logout_page(request: Request) -> HTMLResponse:
@@ -165,9 +205,10 @@ def reset_email(request: Request, user: User, token: str) -> tuple[str, str]:
     _ = gettext(request_locale(request))
     link = f"{request.app.state.settings.base_url.rstrip('/')}/reset/{token}"
     minutes = request.app.state.settings.reset_link_minutes
-    body = _("Hello %(name)s,\n\nOpen this link to choose a new questlab password. It works once, for "
-             "%(minutes)d minutes:\n\n%(link)s\n\nIf you did not ask for it, ignore this email.") % {
-        "name": user.display_name, "minutes": minutes, "link": link}
+    body = _(
+        "Hello %(name)s,\n\nOpen this link to choose a new questlab password. It works once, for "
+        "%(minutes)d minutes:\n\n%(link)s\n\nIf you did not ask for it, ignore this email."
+    ) % {"name": user.display_name, "minutes": minutes, "link": link}
     return _("Reset your questlab password"), body
 
 
@@ -192,8 +233,14 @@ async def reset_token_page(request: Request, token: str) -> HTMLResponse:
     """``GET /reset/{token}``: the new-password form, or a notice that the link is spent."""
     with request.app.state.db.session() as session:
         valid = service.reset_target(session, token) is not None
-    return page(request, "reset_token.html", status_code=200 if valid else 400, token=token,
-                error=None if valid else _message(request, "invalid_token"), valid=valid)
+    return page(
+        request,
+        "reset_token.html",
+        status_code=200 if valid else 400,
+        token=token,
+        error=None if valid else _message(request, "invalid_token"),
+        valid=valid,
+    )
 
 
 async def reset_token_submit(request: Request, token: str) -> Response:
@@ -203,8 +250,14 @@ async def reset_token_submit(request: Request, token: str) -> Response:
         with request.app.state.db.session() as session:
             user = service.finish_reset(session, token, form.get("password", ""))
     except service.AccountError as error:
-        return page(request, "reset_token.html", status_code=400, token=token, valid=error.code != "invalid_token",
-                    error=_message(request, error.code))
+        return page(
+            request,
+            "reset_token.html",
+            status_code=400,
+            token=token,
+            valid=error.code != "invalid_token",
+            error=_message(request, error.code),
+        )
     response = RedirectResponse("/me", status_code=303)
     set_session(request, response, user)
     return response
@@ -234,13 +287,19 @@ async def api_signup(request: Request, body: Credentials) -> JSONResponse:
 
 
 async def api_login(request: Request, body: Credentials) -> JSONResponse:
-    """``POST /api/auth/login``: sign in (200), 401 for wrong credentials, 429 with Retry-After when limited."""
+    """``POST /api/auth/login``: sign in (200); 401 wrong credentials; 429 with Retry-After when limited."""
     try:
         user = _sign_in(request, body.email, body.password)
     except service.RateLimited as limited:
-        return JSONResponse({"detail": "too many failed sign-ins; wait and retry", "code": "rate_limited",
-                             "retry_after": limited.retry_after}, status_code=429,
-                            headers={"Retry-After": str(limited.retry_after)})
+        return JSONResponse(
+            {
+                "detail": "too many failed sign-ins; wait and retry",
+                "code": "rate_limited",
+                "retry_after": limited.retry_after,
+            },
+            status_code=429,
+            headers={"Retry-After": str(limited.retry_after)},
+        )
     if user is None:
         return JSONResponse({"detail": "wrong email or password", "code": "bad_credentials"}, status_code=401)
     response = JSONResponse({"user": user_json(user)})
@@ -259,5 +318,3 @@ async def api_me(request: Request) -> JSONResponse:
     """``GET /api/auth/me``: the signed-in account, or ``{"user": null}``."""
     user = current_user(request)
     return JSONResponse({"user": user_json(user) if user else None})
-
-

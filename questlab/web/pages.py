@@ -83,17 +83,17 @@ async def index(request: Request) -> HTMLResponse:
     return page(request, "index.html", quests=list(request.app.state.catalog.quests.values()))
 
 
-def learner_standing(request: Request, quest: Quest, locale: str) -> tuple[Standing, set[str]]:
-    """The strip numbers and completed lesson keys: the account's when signed in, zero otherwise
-    (a visitor's browser fills in its local progress)."""
+def learner_standing(request: Request, quest: Quest, locale: str) -> tuple[Standing, set[str], list[str]]:
+    """The strip numbers, completed lesson keys and unlocked achievement ids: the account's when signed
+    in, nothing otherwise (a visitor's browser fills in its local progress)."""
     user = current_user(request)
     if user is None:
-        return standing(quest, locale), set()
+        return standing(quest, locale), set(), []
     with request.app.state.db.session() as session:
         fresh = session.get(User, user.id)
         assert fresh is not None
         scored = progress(session, fresh, quest)
-    return scored.standing(locale), set(scored.lessons_completed)
+    return scored.standing(locale), set(scored.lessons_completed), scored.unlocked()
 
 
 async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
@@ -102,8 +102,8 @@ async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
     locale = request_locale(request)
     from questlab.web.community_pages import quest_report_counts
 
-    strip, done = learner_standing(request, quest, locale)
-    return page(request, "quest.html", quest=quest, standing=strip, done=done,
+    strip, done, unlocked = learner_standing(request, quest, locale)
+    return page(request, "quest.html", quest=quest, standing=strip, done=done, unlocked=unlocked,
                 report_counts=quest_report_counts(request, quest))
 
 
@@ -114,11 +114,11 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     locale = request_locale(request)
     assert lesson.chapter is not None
-    strip, done = learner_standing(request, quest, locale)
+    strip, done, unlocked = learner_standing(request, quest, locale)
     return page(
         request, "lesson.html", quest=quest, lesson=lesson, chapter=lesson.chapter,
         text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
-        standing=strip, done=lesson.key in done, **discussion(request, quest, lesson),
+        standing=strip, done=lesson.key in done, unlocked=unlocked, **discussion(request, quest, lesson),
     )
 
 

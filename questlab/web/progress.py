@@ -22,7 +22,10 @@ def all_progress(request: Request, user: User) -> dict[str, QuestProgress]:
     with request.app.state.db.session() as session:
         fresh = session.get(User, user.id)
         assert fresh is not None
-        return {slug: store.progress(session, fresh, quest) for slug, quest in request.app.state.catalog.quests.items()}
+        return {
+            slug: store.progress(session, fresh, quest)
+            for slug, quest in request.app.state.catalog.quests.items()
+        }
 
 
 def progress_json(request: Request, progress: dict[str, QuestProgress]) -> dict[str, Any]:
@@ -35,20 +38,23 @@ async def api_my_progress(request: Request, user: User = Depends(require_user)) 
     return JSONResponse(progress_json(request, all_progress(request, user)))
 
 
-async def api_sync(request: Request, body: store.SyncPayload, user: User = Depends(require_user)) -> JSONResponse:
-    """``POST /api/progress/sync``: merge the browser's local progress; answer the merged state and rejections."""
+async def api_sync(
+    request: Request, body: store.SyncPayload, user: User = Depends(require_user)
+) -> JSONResponse:
+    """``POST /api/progress/sync``: merge the browser's progress; answer the merged state and rejections."""
     with request.app.state.db.session() as session:
         fresh = session.get(User, user.id)
         assert fresh is not None
-        rejected = store.merge_payload(session, fresh, body, request.app.state.catalog.quests,
-                                       request.app.state.secret_key)
+        rejected = store.merge_payload(
+            session, fresh, body, request.app.state.catalog.quests, request.app.state.secret_key
+        )
     answer = progress_json(request, all_progress(request, user))
     answer["rejected"] = rejected
     return JSONResponse(answer)
 
 
 async def api_evaluate(request: Request, body: store.SyncPayload) -> JSONResponse:
-    """``POST /api/progress/evaluate``: score local progress without storing it (for visitors without an account)."""
+    """``POST /api/progress/evaluate``: score local progress without storing it (for visitors)."""
     scored = store.evaluate_payload(body, request.app.state.catalog.quests, request.app.state.secret_key)
     return JSONResponse(progress_json(request, scored))
 
@@ -75,8 +81,15 @@ def xp_chart(progress: QuestProgress, width: int = 560, height: int = 160) -> di
 
     dots = [{"x": x(d), "y": y(v), "day": d.isoformat(), "total": v} for d, v in timeline]
     points = [f"{x(first)},{y(0)}"] + [f"{dot['x']},{dot['y']}" for dot in dots]
-    return {"points": " ".join(points), "max": total, "first": first.isoformat(), "last": last.isoformat(),
-            "width": width, "height": height, "dots": dots}
+    return {
+        "points": " ".join(points),
+        "max": total,
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "width": width,
+        "height": height,
+        "dots": dots,
+    }
 
 
 def streak_calendar(progress: QuestProgress, today: str, weeks: int = 12) -> list[list[dict[str, Any]]]:
@@ -103,8 +116,17 @@ async def me_page(request: Request, user: User = Depends(require_user)) -> HTMLR
     for slug, p in progress.items():
         quest = request.app.state.catalog.quests[slug]
         titles = {lesson.key: (lesson.text(locale).meta.title, lesson.url()) for lesson in quest.lessons()}
-        quests.append({"quest": quest, "progress": p, "standing": p.standing(locale), "chart": xp_chart(p),
-                       "calendar": streak_calendar(p, today), "lessons": [
-                           {"key": key, "title": titles[key][0], "url": titles[key][1]}
-                           for key in p.lessons_completed]})
+        quests.append(
+            {
+                "quest": quest,
+                "progress": p,
+                "standing": p.standing(locale),
+                "chart": xp_chart(p),
+                "calendar": streak_calendar(p, today),
+                "lessons": [
+                    {"key": key, "title": titles[key][0], "url": titles[key][1]}
+                    for key in p.lessons_completed
+                ],
+            }
+        )
     return page(request, "me.html", quests=quests, me=user)

@@ -108,7 +108,10 @@
     var label = (document.querySelector("[data-toasts]") || body).getAttribute("data-unlocked-label") || "";
     Object.keys(answer.quests || {}).forEach(function (slug) {
       var progress = answer.quests[slug];
+      // Unlocked before this answer: the cached answer, else what the server rendered into the strip.
       var before = state.cache[slug] ? state.cache[slug].achievements : null;
+      var strip = document.querySelector('[data-progress-strip][data-quest="' + slug + '"]');
+      if (!before && strip) before = (strip.getAttribute("data-unlocked") || "").split(" ").filter(Boolean);
       if (before) {
         (progress.achievement_details || []).forEach(function (a) {
           if (a.unlocked && before.indexOf(a.id) < 0) toast(a.icon + " " + label + ": " + a.title);
@@ -140,7 +143,7 @@
         now.synced = sent;
         now.signed_in_as = userId;
         now.tz = tz;
-        if (state.signed_in_as !== userId) now.cache = {};  // no toasts for what the account already had
+        if (state.signed_in_as !== userId) now.cache = {};  // the strip tells what the account already had
         show(now, answer);
         save(now);
         return answer;
