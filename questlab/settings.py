@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = Field(
         default=15, ge=1, description="Window over which failed sign-ins are counted for rate limiting.")
     reset_link_minutes: int = Field(default=60, ge=5, description="Minutes a password reset link stays valid.")
+    comment_max_chars: int = Field(default=5000, ge=1, description="Longest comment accepted, in characters.")
+    comments_per_minute: int = Field(
+        default=5, ge=1, description="Comments (and replies) one account may post per minute."
+    )
+    comments_per_page: int = Field(default=20, ge=1, le=200, description="Comment threads shown per page.")
+    reports_per_hour: int = Field(
+        default=10, ge=1, description="Problem reports one visitor (account or address) may send per hour."
+    )
+    email_max_attempts: int = Field(
+        default=8, ge=1, description="Tries to deliver one email (with growing pauses) before it is marked failed."
+    )
 
     def resolved_database_url(self) -> str:
         """Return the database URL to use: ``database_url`` or the SQLite file in ``data_dir``."""

@@ -52,6 +52,8 @@ class Comment(Base):
     lesson: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
+    thread_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """Id of the thread's top-level comment (its own id for a top-level comment); set by the community service."""
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -127,4 +129,90 @@ class ExerciseNonce(Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- community: suspension, subscriptions, notifications, email outbox, problem reports ---
+
+
+class MemberStanding(Base):
+    """Community settings of an account: suspension by a moderator and the email opt-in.
+
+    A missing row means: not suspended, no email.
+    """
+
+    __tablename__ = "member_standing"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    suspended_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    email_replies: Mapped[bool] = mapped_column(default=False)
+
+
+class Subscription(Base):
+    """A learner following replies: the whole lesson discussion (``thread_id`` null, the bell) or one thread."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_lesson", "quest", "chapter", "lesson"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    quest: Mapped[str] = mapped_column(String(80))
+    chapter: Mapped[str] = mapped_column(String(80))
+    lesson: Mapped[str] = mapped_column(String(80))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """An in-app notification: ``comment_id`` was posted where ``user_id`` follows replies."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="reply")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OutboxEmail(Base):
+    """An email waiting to be sent (or sent). Kept until delivered so a failed send is retried, not lost."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (Index("ix_email_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    headers_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ProblemReport(Base):
+    """A "report a problem" on a lesson, by a learner or an anonymous visitor; triaged by authors."""
+
+    __tablename__ = "problem_reports"
+    __table_args__ = (Index("ix_problem_reports_lesson", "quest", "chapter", "lesson"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quest: Mapped[str] = mapped_column(String(80))
+    chapter: Mapped[str] = mapped_column(String(80))
+    lesson: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    code_block: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,9 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from questlab.community.errors import CommunityError
+from questlab.community.mail import Mailer
 from questlab.content.loader import Catalog, load_catalog
 from questlab.db import Database
 from questlab.settings import Settings
+from questlab.web.community_api import community_error
 from questlab.web.csrf import CSRFMiddleware
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.routes import api_router, page_router
@@ -45,7 +48,8 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
             must be migrated (``questlab db upgrade``).
 
     Returns:
-        A FastAPI app whose state holds ``settings``, ``catalog``, ``db`` and ``runner``
+        A FastAPI app whose state holds ``settings``, ``catalog``, ``db``, ``mailer`` (the email
+        outbox sender, started with the app) and ``runner``
         (``None`` until the runner starts, or when it is disabled).
     """
     settings = settings or Settings()
@@ -57,9 +61,11 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
         from questlab.web.runner_glue import start_runner, stop_runner
 
         await start_runner(app)
+        app.state.mailer.start()
         try:
             yield
         finally:
+            app.state.mailer.stop()
             await stop_runner(app)
             if database is None:
                 db.dispose()
@@ -74,11 +80,13 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
     app.state.metrics = Metrics()
     app.state.metrics.content_errors.set(len(catalog.errors))
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.mailer = Mailer(db, settings)
     app.include_router(page_router)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(CommunityError, community_error)
     app.add_middleware(CSRFMiddleware, secure=settings.https)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -1,4 +1,4 @@
-"""HTML page handlers. Reading works without JavaScript; scripts only add Run, Submit, comments and progress."""
+"""HTML page handlers. Reading works without JavaScript; scripts add Run, Submit, comments and progress."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import func, select
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
-from questlab.accounts.deps import current_user
+from questlab.accounts.deps import SESSION_COOKIE, current_user
 from questlab.content.model import Lesson, Quest
-from questlab.db.models import Comment, User
+from questlab.db.models import User
 from questlab.progress.standing import Standing, standing
 from questlab.progress.store import progress
 from questlab.web.csrf import csrf_token
@@ -31,10 +31,22 @@ def request_locale(request: Request) -> str:
 
 
 PAGE_CACHE_MAX = 256
+DISCUSSION_MARKER = "<!--questlab:discussion-->"
+
+
+def base_context(request: Request, locale: str) -> dict[str, Any]:
+    """Template variables every page and fragment gets: request, settings, user, CSRF token, banners."""
+    runner = request.app.state.runner
+    return {
+        "request": request, "settings": request.app.state.settings,
+        "sandbox_warning": runner is not None and not runner.sandboxed,
+        "user": current_user(request), "csrf_token": csrf_token(request),
+        "other_locales": [loc for loc in LOCALES if loc != locale],
+    }
 
 
 def page(request: Request, template: str, status_code: int = 200, cache_key: tuple | None = None,
-         **context: Any) -> HTMLResponse:
+         fragments: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     """Render a full page in the visitor's locale; remember an explicit ``?lang`` in a cookie.
 
     Args:
@@ -43,26 +55,28 @@ def page(request: Request, template: str, status_code: int = 200, cache_key: tup
         status_code: HTTP status.
         cache_key: when given, the rendered HTML is kept under (template, locale, cache_key) and
             reused: the caller promises that the page depends on nothing else.
+        fragments: per-request HTML put in place of marker strings after rendering (and after the
+            cache), e.g. the discussion of a lesson page whose rest is cached.
         context: template variables.
     """
     locale = request_locale(request)
     settings = request.app.state.settings
-    runner = request.app.state.runner
     request.app.state.metrics.pages.labels(template.removesuffix(".html")).inc()
+    if "unread_notifications" not in context:
+        from questlab.web.community_pages import header_unread
+
+        context["unread_notifications"] = header_unread(request)
     cache: dict[tuple, str] = request.app.state.page_cache
     key = (template, locale, cache_key) if cache_key is not None else None
     html = cache.get(key) if key is not None else None
     if html is None:
-        html = render(
-            locale, template, request=request, settings=settings,
-            sandbox_warning=runner is not None and not runner.sandboxed,
-            user=current_user(request), csrf_token=csrf_token(request),
-            other_locales=[loc for loc in LOCALES if loc != locale], **context,
-        )
+        html = render(locale, template, **base_context(request, locale), **context)
         if key is not None:
             if len(cache) >= PAGE_CACHE_MAX:
                 cache.clear()
             cache[key] = html
+    for marker, fragment in (fragments or {}).items():
+        html = html.replace(marker, fragment, 1)
     response = HTMLResponse(html, status_code=status_code)
     chosen = request.query_params.get("lang")
     if chosen in LOCALES and request.cookies.get(COOKIE) != chosen:
@@ -84,7 +98,8 @@ def get_quest(request: Request, quest_slug: str) -> Quest:
     return quest
 
 
-def get_lesson(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> tuple[Quest, Lesson]:
+def get_lesson(request: Request, quest_slug: str, chapter_slug: str,
+               lesson_slug: str) -> tuple[Quest, Lesson]:
     """Return the served quest and lesson.
 
     Raises:
@@ -119,42 +134,38 @@ async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
     """``GET /quests/{quest}/``: chapters and lessons with minutes and the learner's progress."""
     quest = get_quest(request, quest_slug)
     locale = request_locale(request)
+    from questlab.web.community_pages import quest_report_counts
+
     strip, done, unlocked = learner_standing(request, quest, locale)
-    return page(request, "quest.html", quest=quest, standing=strip, done=done, unlocked=unlocked)
-
-
-def comment_count(request: Request, quest: Quest, lesson: Lesson) -> int:
-    """Number of visible comments on ``lesson``."""
-    assert lesson.chapter is not None
-    with request.app.state.db.session() as session:
-        return session.scalar(
-            select(func.count()).select_from(Comment).where(
-                Comment.quest == quest.slug, Comment.chapter == lesson.chapter.slug,
-                Comment.lesson == lesson.slug, Comment.deleted_at.is_(None), Comment.hidden.is_(False),
-            )
-        ) or 0
+    return page(request, "quest.html", quest=quest, standing=strip, done=done, unlocked=unlocked,
+                report_counts=quest_report_counts(request, quest))
 
 
 async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> HTMLResponse:
     """``GET /quests/{quest}/{chapter}/{lesson}/``: the lesson page (every element of DESIGN.md section 1)."""
+    from questlab.web.community_pages import discussion
+
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     locale = request_locale(request)
     assert lesson.chapter is not None
-    comments = comment_count(request, quest, lesson)
-    viewer = anonymous_viewer(request)
     strip, done, unlocked = learner_standing(request, quest, locale)
-    return page(
-        request, "lesson.html",
-        cache_key=(lesson.url(), quest.version, comments, runner_state(request)) if viewer else None,
-        quest=quest, lesson=lesson, chapter=lesson.chapter,
-        text=lesson.text(locale), html=lesson_html(quest, lesson, locale),
-        standing=strip, done=lesson.key in done, unlocked=unlocked, comments=comments,
-    )
+    talk = discussion(request, quest, lesson)
+    context = dict(quest=quest, lesson=lesson, chapter=lesson.chapter, text=lesson.text(locale),
+                   html=lesson_html(quest, lesson, locale), standing=strip, done=lesson.key in done,
+                   unlocked=unlocked)
+    if not anonymous_viewer(request):
+        return page(request, "lesson.html", **context, **talk)
+    # A visitor's lesson page is the same for everyone but its discussion: cache the page with a
+    # marker where the discussion goes, and render the discussion for each request.
+    discussion_html = render(locale, "_comments.html", **base_context(request, locale), **context, **talk)
+    return page(request, "lesson.html", cache_key=(lesson.url(), quest.version, runner_state(request)),
+                fragments={DISCUSSION_MARKER: discussion_html}, discussion_marker=Markup(DISCUSSION_MARKER),
+                **context)
 
 
 def anonymous_viewer(request: Request) -> bool:
     """Whether the visitor is not signed in (their page then depends only on content and locale)."""
-    return not request.cookies.get("questlab_session")
+    return not request.cookies.get(SESSION_COOKIE)
 
 
 def runner_state(request: Request) -> str:

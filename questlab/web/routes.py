@@ -5,8 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from questlab.web import accounts, api_run, exercises, metrics, ops, pages, progress
+from questlab.web import (
+    accounts,
+    api_run,
+    community_api,
+    community_pages,
+    exercises,
+    metrics,
+    ops,
+    pages,
+    progress,
+)
 
+LESSON = "/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/"
 page_router = APIRouter()
 api_router = APIRouter()
 
@@ -26,6 +37,18 @@ PAGES = [
     ("GET", "/reset/{token}", accounts.reset_token_page, "reset_token"),
     ("POST", "/reset/{token}", accounts.reset_token_submit, "reset_token_submit"),
     ("GET", "/me", progress.me_page, "me"),
+    # community
+    ("POST", LESSON + "comments", community_pages.post_comment_form,
+     "comment_form"),
+    ("GET", LESSON + "report", community_pages.report_form, "report"),
+    ("POST", LESSON + "report", community_pages.report_submit,
+     "report_submit"),
+    ("GET", "/notifications", community_pages.notifications_page, "notifications"),
+    ("POST", "/notifications/email", community_pages.notifications_email, "notifications_email"),
+    ("GET", "/unsubscribe/{token}", community_pages.unsubscribe, "unsubscribe"),
+    ("POST", "/unsubscribe/{token}", community_pages.unsubscribe, "unsubscribe_one_click"),
+    ("GET", "/admin/reports", community_pages.admin_reports, "admin_reports"),
+    ("POST", "/admin/reports/{report_id}/resolve", community_pages.admin_resolve, "admin_resolve"),
 ]
 
 API = [
@@ -40,6 +63,26 @@ API = [
     ("GET", "/api/me/progress", progress.api_my_progress, "api_my_progress"),
     ("POST", "/api/progress/sync", progress.api_sync, "api_progress_sync"),
     ("POST", "/api/progress/evaluate", progress.api_evaluate, "api_progress_evaluate"),
+    # community (docs/community.md)
+    ("GET", "/api" + LESSON + "comments", community_api.list_lesson_comments,
+     "api_comments"),
+    ("POST", "/api" + LESSON + "comments", community_api.post_lesson_comment,
+     "api_comment_post"),
+    ("PUT", "/api/comments/{comment_id}", community_api.edit_comment, "api_comment_edit"),
+    ("DELETE", "/api/comments/{comment_id}", community_api.delete_comment, "api_comment_delete"),
+    ("POST", "/api/comments/{comment_id}/hide", community_api.hide_comment, "api_comment_hide"),
+    ("POST", "/api/users/{user_id}/suspend", community_api.suspend_account, "api_user_suspend"),
+    ("PUT", "/api" + LESSON + "subscription", community_api.subscribe,
+     "api_subscribe"),
+    ("DELETE", "/api" + LESSON + "subscription", community_api.unsubscribe,
+     "api_unsubscribe"),
+    ("GET", "/api/notifications", community_api.list_notifications, "api_notifications"),
+    ("POST", "/api/notifications/read", community_api.read_notifications, "api_notifications_read"),
+    ("PUT", "/api/notifications/email", community_api.email_preference, "api_notifications_email"),
+    ("POST", "/api" + LESSON + "reports", community_api.post_report,
+     "api_report"),
+    ("GET", "/api/admin/reports", community_api.admin_reports, "api_admin_reports"),
+    ("POST", "/api/admin/reports/{report_id}/resolve", community_api.resolve_report, "api_admin_resolve"),
 ]
 
 for method, path, handler, name in PAGES:
