@@ -92,7 +92,8 @@ REGISTRY: list[Check] = []
 
 
 def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | None = None,
-          uses_output: bool = False, context: dict[str, Any] | None = None) -> Callable[[Callable[[Submission], Any]], Callable[[Submission], Any]]:
+          uses_output: bool = False, context: dict[str, Any] | None = None,
+          ) -> Callable[[Callable[[Submission], Any]], Callable[[Submission], Any]]:
     """Register the decorated function as a check.
 
     Args:
@@ -124,7 +125,8 @@ def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | No
 __all__ = [
     "LEARNER_FILE",
     "ASPECTS", "Check", "CheckFailed", "REGISTRY", "Submission", "call_trace", "check", "count_params",
-    "describe", "expect_buffers", "expect_hooks_fire", "expect_layers", "expect_modes", "expect_moves", "expect_nonlinear",
+    "describe", "expect_buffers", "expect_hooks_fire",
+    "expect_layers", "expect_modes", "expect_moves", "expect_nonlinear",
     "expect_output_close", "expect_output_shape", "expect_parameters", "expect_printed",
     "expect_printed_pattern", "expect_state_dict", "expect_total", "fail", "forward", "hooks_fired",
     "layer_counts", "learner_line", "module_tree", "named_buffers", "named_parameters", "stray_tensors",

@@ -178,7 +178,8 @@ def expect_buffers(model: Any, expected: dict[str, tuple[int, ...]],
         owner, _, attr = name.rpartition(".")
         persists = attr not in modules[owner]._non_persistent_buffers_set
         if name in transient and persists:
-            raise CheckFailed("buffer_should_not_persist", params={"name": name, "attr": attr}, context=context)
+            raise CheckFailed("buffer_should_not_persist", params={"name": name, "attr": attr},
+                              context=context)
         if name not in transient and not persists:
             raise CheckFailed("buffer_should_persist", params={"name": name, "attr": attr}, context=context)
 

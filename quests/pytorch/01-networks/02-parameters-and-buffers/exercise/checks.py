@@ -1,4 +1,4 @@
-"""Checks for FeatureScaler: gain/shift are parameters, mean/std persistent buffers, eps a non-persistent one."""
+"""Checks for FeatureScaler: gain/shift parameters, mean/std persistent buffers, eps a non-persistent one."""
 
 import torch
 from torch import nn
@@ -46,8 +46,8 @@ def parameters(sub):
     if not all(p.requires_grad for p in params.values()):
         fail(en="A freshly created FeatureScaler should have `gain` and `shift` trainable "
                 "(requires_grad=True). Freeze `shift` on `scaler` after creating it, not in `__init__`.",
-             ko="새로 만든 FeatureScaler에서는 `gain`과 `shift`가 모두 학습 가능(requires_grad=True)해야 합니다. "
-                "`shift`는 `__init__`이 아니라 `scaler`를 만든 뒤에 얼리세요.")
+             ko="새로 만든 FeatureScaler에서는 `gain`과 `shift`가 모두 학습 가능(requires_grad=True)해야 "
+                "합니다. `shift`는 `__init__`이 아니라 `scaler`를 만든 뒤에 얼리세요.")
     if not _close(params["gain"], torch.ones(N)) or not _close(params["shift"], torch.zeros(N)):
         fail(en="`gain` should start as ones and `shift` as zeros: "
                 "`nn.Parameter(torch.ones(num_features))`, `nn.Parameter(torch.zeros(num_features))`.",

@@ -1,4 +1,4 @@
-"""Checks for MultiTaskNet: build_mlp gives a named nn.Sequential, the heads live in an nn.ModuleDict, 884 parameters."""
+"""Checks for MultiTaskNet: build_mlp gives a named nn.Sequential, heads an nn.ModuleDict, 884 parameters."""
 
 import torch
 from torch import nn
@@ -15,7 +15,8 @@ from questlab.grading.api import (
     forward,
 )
 
-LAYERS = {"trunk.fc1": 8 * 32 + 32, "trunk.fc2": 32 * 16 + 16, "heads.score": 16 * 1 + 1, "heads.label": 16 * 3 + 3}
+LAYERS = {"trunk.fc1": 8 * 32 + 32, "trunk.fc2": 32 * 16 + 16,
+          "heads.score": 16 * 1 + 1, "heads.label": 16 * 3 + 3}
 HEADS = {"score": 1, "label": 3}
 REPR = """\
 MultiTaskNet(
@@ -57,15 +58,16 @@ def build_mlp(sub):
         want = [name for i in range(1, n + 1) for name in (f"fc{i}", f"act{i}")][:-1]
         got = [name for name, _ in net.named_children()]
         if not got:
-            fail(en=f"`build_mlp({sizes})` returned an empty nn.Sequential. For each pair of neighbouring sizes "
-                    "append `(f\"fc{{i}}\", nn.Linear(n_in, n_out))`, and `(f\"act{{i}}\", nn.ReLU())` after "
-                    "every Linear but the last.",
+            fail(en=f"`build_mlp({sizes})` returned an empty nn.Sequential. For each pair of neighbouring "
+                    "sizes append `(f\"fc{i}\", nn.Linear(n_in, n_out))`, and `(f\"act{i}\", nn.ReLU())` "
+                    "after every Linear but the last.",
                  ko=f"`build_mlp({sizes})`가 빈 nn.Sequential을 돌려줬습니다. 이웃한 두 크기마다 "
-                    "`(f\"fc{{i}}\", nn.Linear(n_in, n_out))`를, 마지막을 뺀 각 Linear 뒤에는 "
-                    "`(f\"act{{i}}\", nn.ReLU())`를 append하세요.")
+                    "`(f\"fc{i}\", nn.Linear(n_in, n_out))`를, 마지막을 뺀 각 Linear 뒤에는 "
+                    "`(f\"act{i}\", nn.ReLU())`를 append하세요.")
         if got == [*want, f"act{n}"]:
-            fail(en=f"`build_mlp({sizes})` puts a ReLU `act{n}` after the last Linear `fc{n}`. The last layer "
-                    "gives the features as they are: add `act<i>` only after the Linear layers before it.",
+            fail(en=f"`build_mlp({sizes})` puts a ReLU `act{n}` after the last Linear `fc{n}`. The last "
+                    "layer gives the features as they are: add `act<i>` only after the Linear layers before "
+                    "it.",
                  ko=f"`build_mlp({sizes})`가 마지막 Linear `fc{n}` 뒤에도 ReLU `act{n}`을 둡니다. 마지막 "
                     "layer의 출력은 그대로 내보내야 하니 `act<i>`는 그 앞의 Linear 뒤에만 넣으세요.")
         if got and all(name.isdigit() for name in got):
@@ -77,11 +79,11 @@ def build_mlp(sub):
                     "`nn.Sequential(OrderedDict(layers))`로 넘기세요.")
         if got != want:
             fail(en=f"`build_mlp({sizes})` should hold the layers {_names(want)} in this order, but it holds "
-                    f"{_names(got)}. One Linear `fc<i>` per pair of neighbouring sizes, a ReLU `act<i>` after "
-                    "each Linear except the last.",
-                 ko=f"`build_mlp({sizes})`에는 {_names(want)} layer가 이 순서로 있어야 하는데 {_names(got)}가 "
-                    "있습니다. 이웃한 두 크기마다 Linear `fc<i>` 하나, 마지막을 뺀 각 Linear 뒤에 ReLU "
-                    "`act<i>`를 두세요.")
+                    f"{_names(got)}. One Linear `fc<i>` per pair of neighbouring sizes, a ReLU `act<i>` "
+                    f"after each Linear except the last.",
+                 ko=f"`build_mlp({sizes})`에는 {_names(want)} layer가 이 순서로 있어야 하는데 "
+                    f"{_names(got)}가 있습니다. 이웃한 두 크기마다 Linear `fc<i>` 하나, "
+                    "마지막을 뺀 각 Linear 뒤에 ReLU `act<i>`를 두세요.")
         templates = {f"fc{i}": _linear(sizes[i - 1], sizes[i]) for i in range(1, n + 1)}
         templates.update({f"act{i}": nn.ReLU() for i in range(1, n)})
         expect_layers(net, templates)
@@ -123,7 +125,8 @@ def heads(sub):
                 "`nn.ModuleDict({\"score\": nn.Linear(16, 1), \"label\": nn.Linear(16, 3)})`.",
              ko="`self.heads`가 비어 있는 평범한 dict라서 PyTorch가 아무것도 등록하지 않습니다. "
                 "`nn.ModuleDict({\"score\": nn.Linear(16, 1), \"label\": nn.Linear(16, 3)})`로 만드세요.")
-    expect_layers(model, {"heads": nn.ModuleDict(), "heads.score": _linear(16, 1), "heads.label": _linear(16, 3)})
+    expect_layers(model, {"heads": nn.ModuleDict(), "heads.score": _linear(16, 1),
+                          "heads.label": _linear(16, 3)})
     keys = list(model.heads.keys())
     if keys != list(HEADS):
         fail(en=f"The keys of `heads` are {_names(keys)}; they should be score, label, in that order "

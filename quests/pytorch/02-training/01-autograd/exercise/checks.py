@@ -41,9 +41,9 @@ def w_requires_grad(sub):
         fail(en="autograd does not track `w`. Create it as `w = torch.tensor(0.5, requires_grad=True)`.",
              ko="autograd가 `w`를 추적하지 않습니다. `w = torch.tensor(0.5, requires_grad=True)`로 만드세요.")
     if not w.is_leaf:
-        fail(en="`w` is no longer the leaf tensor you created: `w = w - ...` outside `torch.no_grad()` makes a "
-                "new tensor computed from the old one, and its `.grad` stays empty. Update in place inside "
-                "`with torch.no_grad():` with `w -= 0.05 * w.grad`.",
+        fail(en="`w` is no longer the leaf tensor you created: `w = w - ...` outside `torch.no_grad()` "
+                "makes a new tensor computed from the old one, and its `.grad` stays empty. Update in place "
+                "inside `with torch.no_grad():` with `w -= 0.05 * w.grad`.",
              ko="`w`가 처음 만든 leaf tensor가 아닙니다. `torch.no_grad()` 밖에서 `w = w - ...`로 대입하면 "
                 "이전 `w`로 계산한 새 tensor가 생기고 그 `.grad`는 비어 있습니다. `with torch.no_grad():` "
                 "안에서 `w -= 0.05 * w.grad`로 in-place 업데이트하세요.")
@@ -76,7 +76,8 @@ def gradient_step(sub):
     value = float(w.detach())
     if abs(value - 1.2) > 1e-4:
         if abs(value - 0.5) < 1e-6:
-            fail(en="`w` is still 0.5: take one step with `w -= 0.05 * w.grad` inside `with torch.no_grad():`.",
+            fail(en="`w` is still 0.5: take one step with `w -= 0.05 * w.grad` inside `with "
+                    "torch.no_grad():`.",
                  ko="`w`가 아직 0.5입니다. `with torch.no_grad():` 안에서 `w -= 0.05 * w.grad`로 한 step "
                     "진행하세요.")
         fail(en=f"After one step `w` is {value:.4f}; it should be 1.2000 (0.5 - 0.05 × -14). Subtract the "

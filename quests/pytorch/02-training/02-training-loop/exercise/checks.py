@@ -1,4 +1,4 @@
-"""Checks for train_one_epoch: train mode, zero_grad/forward/loss/backward/step per batch, weighted mean loss."""
+"""Checks for train_one_epoch: train mode, zero_grad/forward/loss/backward/step per batch, mean loss."""
 
 import math
 
@@ -8,7 +8,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from questlab.grading.api import check, expect_printed_pattern, fail
 
-STEPS_EN = "`optimizer.zero_grad()` → `model(xb)` → `loss_fn(pred, yb)` → `loss.backward()` → `optimizer.step()`"
+STEPS_EN = ("`optimizer.zero_grad()` → `model(xb)` → `loss_fn(pred, yb)` → `loss.backward()` → "
+            "`optimizer.step()`")
 
 
 def setup(lr=0.1, n=50, batch=20):
@@ -75,10 +76,10 @@ def training_steps(sub):
     want = ["forward", "loss", "backward", "step"] * batches
     if events != want:
         shown = ", ".join(events[:8]) + (", ..." if len(events) > 8 else "")
-        fail(en=f"For {batches} batches each batch should run forward, loss, backward, step once, in that order; "
-                f"yours ran: {shown}. The order is {STEPS_EN}.",
-             ko=f"batch {batches}개에서 각 batch가 forward, loss, backward, step을 이 순서로 한 번씩 실행해야 "
-                f"하는데 실제로는 {shown} 순서였습니다. 순서는 {STEPS_EN}입니다.")
+        fail(en=f"For {batches} batches each batch should run forward, loss, backward, step once, in that "
+                f"order; yours ran: {shown}. The order is {STEPS_EN}.",
+             ko=f"batch {batches}개에서 각 batch가 forward, loss, backward, step을 이 순서로 한 번씩 "
+                f"실행해야 하는데 실제로는 {shown} 순서였습니다. 순서는 {STEPS_EN}입니다.")
 
 
 @check("average_loss", aspect="output")
@@ -95,11 +96,11 @@ def average_loss(sub):
     shown = f"{got:.4f}" if isinstance(got, float) else repr(got)
     if not isinstance(got, (int, float)) or not math.isclose(float(got), want, rel_tol=1e-5, abs_tol=1e-6):
         fail(en=f"With batches of 20, 20 and 10 samples and an unchanging model, `train_one_epoch` returned "
-                f"{shown}; the sample-weighted average loss is {want:.4f}. Add `loss.item() * len(xb)` per batch "
-                "and divide by the number of samples.",
-             ko=f"batch가 20, 20, 10개이고 model이 바뀌지 않을 때 `train_one_epoch`가 {shown}을 돌려줬습니다. "
-                f"샘플 수로 가중한 평균 loss는 {want:.4f}입니다. batch마다 `loss.item() * len(xb)`를 더해 "
-                "전체 샘플 수로 나누세요.")
+                f"{shown}; the sample-weighted average loss is {want:.4f}. Add `loss.item() * len(xb)` "
+                f"per batch and divide by the number of samples.",
+             ko=f"batch가 20, 20, 10개이고 model이 바뀌지 않을 때 `train_one_epoch`가 {shown}을 "
+                f"돌려줬습니다. 샘플 수로 가중한 평균 loss는 {want:.4f}입니다. batch마다 "
+                "`loss.item() * len(xb)`를 더해 전체 샘플 수로 나누세요.")
 
 
 @check("final_loss", aspect="output", uses_output=True)
