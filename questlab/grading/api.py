@@ -39,6 +39,7 @@ from questlab.grading.core import (
 from questlab.grading.probes import (
     call_trace,
     count_params,
+    expect_buffers,
     expect_hooks_fire,
     expect_layers,
     expect_modes,
@@ -83,6 +84,7 @@ class Check:
     aspect: str = "any"
     text: dict[str, str] | None = None
     uses_output: bool = False
+    context: dict[str, Any] | None = None
 
 
 #: Checks registered while a checks.py runs, in file order (reset by the driver).
@@ -90,7 +92,8 @@ REGISTRY: list[Check] = []
 
 
 def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | None = None,
-          uses_output: bool = False) -> Callable[[Callable[[Submission], Any]], Callable[[Submission], Any]]:
+          uses_output: bool = False, context: dict[str, Any] | None = None,
+          ) -> Callable[[Callable[[Submission], Any]], Callable[[Submission], Any]]:
     """Register the decorated function as a check.
 
     Args:
@@ -99,6 +102,9 @@ def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | No
         ko, en: the check's default failure sentence per locale (used by a bare ``fail()``
             and as the description of the check).
         uses_output: the check reads the program's printed output; its result shows that output.
+        context: facts for the diagnoses added to every failure of this check (the failure's own
+            context wins), e.g. ``{"expected_parameters": {"gain": [4]}}`` so that a printed-output
+            check is explained the same way as the structural check it depends on.
 
     Raises:
         ValueError: for an unknown aspect or a name registered twice.
@@ -110,7 +116,7 @@ def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | No
         if any(c.name == name for c in REGISTRY):
             raise ValueError(f"check name {name!r} is used twice")
         text = {"ko": ko or en or "", "en": en or ko or ""} if (ko or en) else None
-        REGISTRY.append(Check(name, func, aspect, text, uses_output))
+        REGISTRY.append(Check(name, func, aspect, text, uses_output, dict(context or {})))
         return func
 
     return register
@@ -119,7 +125,8 @@ def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | No
 __all__ = [
     "LEARNER_FILE",
     "ASPECTS", "Check", "CheckFailed", "REGISTRY", "Submission", "call_trace", "check", "count_params",
-    "describe", "expect_hooks_fire", "expect_layers", "expect_modes", "expect_moves", "expect_nonlinear",
+    "describe", "expect_buffers", "expect_hooks_fire",
+    "expect_layers", "expect_modes", "expect_moves", "expect_nonlinear",
     "expect_output_close", "expect_output_shape", "expect_parameters", "expect_printed",
     "expect_printed_pattern", "expect_state_dict", "expect_total", "fail", "forward", "hooks_fired",
     "layer_counts", "learner_line", "module_tree", "named_buffers", "named_parameters", "stray_tensors",

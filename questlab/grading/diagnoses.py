@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from questlab.grading.core import ASPECTS, CheckFailed, Submission
-from questlab.grading.probes import layer_counts, stray_tensors
+from questlab.grading.core import ASPECTS, CheckFailed, Submission, learner_line
+from questlab.grading.probes import layer_counts, named_buffers, named_parameters, stray_tensors
 
 
 @dataclass
@@ -81,6 +81,12 @@ def _exceptions(sub: Submission, failure: BaseException) -> list[BaseException]:
     if sub.exception is not None:
         found.append(sub.exception)
     return found
+
+
+def _expected(failure: BaseException, kind: str) -> dict[str, Any]:
+    """The check's ``expected_parameters`` or ``expected_buffers`` (``{name: shape}``), or ``{}``."""
+    found = failure.context.get(f"expected_{kind}") if isinstance(failure, CheckFailed) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _is_super_init(call: ast.AST) -> bool:
@@ -157,22 +163,47 @@ def plain_list(sub: Submission, failure: BaseException) -> Finding | None:
 
 @diagnosis("plain_tensor")
 def plain_tensor(sub: Submission, failure: BaseException) -> Finding | None:
-    """A learnable tensor (``requires_grad=True``) kept as a plain attribute instead of nn.Parameter."""
+    """A learnable tensor kept as a plain attribute instead of nn.Parameter.
+
+    Learnable: it has ``requires_grad=True``, or the check expects a parameter of that name.
+    """
     model = sub.try_model()
+    wanted = _expected(failure, "parameters")
     for name, t in stray_tensors(model) if model is not None else []:
-        if t.requires_grad:
+        if t.requires_grad or name in wanted:
             return Finding("diag_plain_tensor", {"attr": name, "shape": str(tuple(t.shape))})
+    return None
+
+
+@diagnosis("wrong_kind", "structure", "parameters", "state", "output")
+def wrong_kind(sub: Submission, failure: BaseException) -> Finding | None:
+    """A tensor the check expects as a parameter is registered as a buffer, or the other way round."""
+    model = sub.try_model()
+    if model is None:
+        return None
+    buffers, params = named_buffers(model), named_parameters(model)
+    for name in _expected(failure, "parameters"):
+        if name in buffers:
+            return Finding("diag_buffer_not_parameter", {"attr": name})
+    for name in _expected(failure, "buffers"):
+        if name in params:
+            return Finding("diag_parameter_not_buffer", {"attr": name})
     return None
 
 
 @diagnosis("unregistered_buffer", "structure", "parameters", "state")
 def unregistered_buffer(sub: Submission, failure: BaseException) -> Finding | None:
-    """A tensor without gradients kept as a plain attribute: it should be a registered buffer."""
+    """A tensor without gradients kept as a plain attribute: it should be a registered buffer.
+
+    Tensors the check expects as parameters are left to ``plain_tensor``; ones it expects
+    as buffers are named first.
+    """
     model = sub.try_model()
-    for name, t in stray_tensors(model) if model is not None else []:
-        if not t.requires_grad:
-            return Finding("diag_unregistered_buffer", {"attr": name})
-    return None
+    params, buffers = _expected(failure, "parameters"), _expected(failure, "buffers")
+    found = [name for name, t in (stray_tensors(model) if model is not None else [])
+             if not t.requires_grad and name not in params]
+    found.sort(key=lambda name: name not in buffers)
+    return Finding("diag_unregistered_buffer", {"attr": found[0]}) if found else None
 
 
 def _forward_calls(tree: ast.Module) -> list[ast.Call]:
@@ -226,3 +257,14 @@ def missing_activation(sub: Submission, failure: BaseException) -> Finding | Non
     if not pair:
         return None
     return Finding("diag_missing_activation", {"before": pair[0], "after": pair[1]})
+
+
+@diagnosis("leaf_inplace")
+def leaf_inplace(sub: Submission, failure: BaseException) -> Finding | None:
+    """An in-place update of a leaf tensor that requires grad, outside ``torch.no_grad()``."""
+    marker = "leaf Variable that requires grad is being used in an in-place operation"
+    for e in _exceptions(sub, failure):
+        if marker in str(e):
+            line = learner_line(e)
+            return Finding("diag_leaf_inplace_line" if line else "diag_leaf_inplace", {"line": line})
+    return None

@@ -54,11 +54,15 @@ def _run_one(check: api.Check, sub: api.Submission) -> dict[str, Any]:
         check.func(sub)
     except api.CheckFailed as e:
         failure = e
+        e.context = {**(check.context or {}), **e.context}
         text = e.text or (check.text if e.key is None else None)
         entry["status"] = "fail"
         entry["failure"] = {"key": e.key or "", "params": _jsonable(e.params), "text": text}
     except (Exception, SystemExit) as e:  # the learner's code raised while the check used it
         failure = e
+        if check.context:  # hand the check's facts to the diagnoses; the exception stays reachable
+            failure = api.CheckFailed("check_raised", context={**check.context, "exception": e})
+            failure.__cause__ = e
         entry["status"] = "fail"
         entry["failure"] = {"key": "check_raised", "params": {"error": api.describe(e)}, "text": None}
     if failure is not None:

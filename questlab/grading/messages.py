@@ -47,6 +47,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "등록된 parameter가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
               "shape이 틀린 것: {wrong}.",
     },
+    "wrong_buffers": {
+        "en": "The registered buffers differ from what was asked. Missing: {missing}. Unexpected: {extra}. "
+              "Wrong shape: {wrong}.",
+        "ko": "등록된 buffer가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
+              "shape이 틀린 것: {wrong}.",
+    },
+    "buffer_should_not_persist": {
+        "en": "The buffer `{name}` is saved in state_dict(), but it should not be: it can be recreated at any "
+              "time. Register it with `self.register_buffer(\"{attr}\", ..., persistent=False)`.",
+        "ko": "buffer `{name}`이 state_dict()에 저장되는데, 언제든 다시 만들 수 있는 값이라 저장하지 않아야 "
+              "합니다. `self.register_buffer(\"{attr}\", ..., persistent=False)`로 등록하세요.",
+    },
+    "buffer_should_persist": {
+        "en": "The buffer `{name}` is registered with `persistent=False`, so it is left out of state_dict() and "
+              "lost with the checkpoint. Drop `persistent=False`: `self.register_buffer(\"{attr}\", ...)`.",
+        "ko": "buffer `{name}`이 `persistent=False`로 등록되어 state_dict()에서 빠지고 checkpoint에 "
+              "저장되지 않습니다. `persistent=False`를 빼고 `self.register_buffer(\"{attr}\", ...)`로 "
+              "등록하세요.",
+    },
     "wrong_total": {
         "en": "The model has {actual:,} parameters; it should have {expected:,}.",
         "ko": "model의 parameter가 {actual:,}개입니다. {expected:,}개여야 합니다.",
@@ -151,6 +170,30 @@ MESSAGES: dict[str, dict[str, str]] = {
               "does not move with `model.to(...)`. Register it: `self.register_buffer(\"{attr}\", ...)`.",
         "ko": "`self.{attr}`이 평범한 속성으로 저장된 tensor라서 state_dict()에 없고 `model.to(...)`로 "
               "함께 옮겨지지 않습니다. `self.register_buffer(\"{attr}\", ...)`로 등록하세요.",
+    },
+    "diag_buffer_not_parameter": {
+        "en": "`{attr}` is registered as a buffer, so it is not in parameters() and an optimizer never "
+              "updates it. A learned value is an nn.Parameter: `self.{attr} = nn.Parameter(...)`.",
+        "ko": "`{attr}`이 buffer로 등록되어 있어서 parameters()에 없고 optimizer가 갱신하지 않습니다. "
+              "학습되는 값은 nn.Parameter입니다: `self.{attr} = nn.Parameter(...)`.",
+    },
+    "diag_parameter_not_buffer": {
+        "en": "`{attr}` is registered as an nn.Parameter, so parameters() lists it as a learned value. It "
+              "is not learned, so it belongs in a buffer: `self.register_buffer(\"{attr}\", ...)`.",
+        "ko": "`{attr}`이 nn.Parameter로 등록되어 parameters()에 학습되는 값으로 잡힙니다. 학습하지 않는 "
+              "값이니 buffer로 등록하세요: `self.register_buffer(\"{attr}\", ...)`.",
+    },
+    "diag_leaf_inplace": {
+        "en": "PyTorch refused to change a tensor that requires grad in place (`-=`, `.add_()`, ...) while "
+              "autograd was recording. Do the update inside `with torch.no_grad():`.",
+        "ko": "autograd가 기록하는 중에 requires_grad인 tensor를 in-place(`-=`, `.add_()` 등)로 바꾸려 해서 "
+              "PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
+    },
+    "diag_leaf_inplace_line": {
+        "en": "Line {line} changes a tensor that requires grad in place (`-=`, `.add_()`, ...) while autograd "
+              "is recording, and PyTorch refuses that. Do the update inside `with torch.no_grad():`.",
+        "ko": "{line}번째 줄에서 autograd가 기록하는 중에 requires_grad인 tensor를 in-place(`-=`, `.add_()` "
+              "등)로 바꾸려 해서 PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
     },
     "diag_layer_size": {
         "en": "Some layers have the wrong size (expected → actual parameters): {table}. "

@@ -151,6 +151,39 @@ def expect_parameters(model: Any, expected: dict[str, tuple[int, ...]]) -> None:
             context={"expected_parameters": {k: list(v) for k, v in expected.items()}})
 
 
+def expect_buffers(model: Any, expected: dict[str, tuple[int, ...]],
+                   non_persistent: Iterable[str] = ()) -> None:
+    """Check the registered buffers' dotted names and shapes exactly, and which stay out of ``state_dict()``.
+
+    ``non_persistent`` names the buffers registered with ``persistent=False``; every
+    other buffer in ``expected`` must be persistent.
+
+    Raises:
+        CheckFailed: ``wrong_buffers`` naming missing, unexpected and mis-shaped ones;
+            ``buffer_should_not_persist`` or ``buffer_should_persist`` for the first buffer
+            with the wrong ``persistent`` flag.
+    """
+    actual = named_buffers(model)
+    context = {"expected_buffers": {k: list(v) for k, v in expected.items()}}
+    missing = [n for n in expected if n not in actual]
+    extra = [n for n in actual if n not in expected]
+    wrong = [f"{n} {_shape(actual[n])} ≠ {_shape(s)}" for n, s in expected.items()
+             if n in actual and tuple(actual[n]) != tuple(s)]
+    if missing or extra or wrong:
+        raise CheckFailed("wrong_buffers", params={
+            "missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)}, context=context)
+    modules = dict(model.named_modules())
+    transient = set(non_persistent)
+    for name in expected:
+        owner, _, attr = name.rpartition(".")
+        persists = attr not in modules[owner]._non_persistent_buffers_set
+        if name in transient and persists:
+            raise CheckFailed("buffer_should_not_persist", params={"name": name, "attr": attr},
+                              context=context)
+        if name not in transient and not persists:
+            raise CheckFailed("buffer_should_persist", params={"name": name, "attr": attr}, context=context)
+
+
 def expect_total(model: Any, total: int, layers: dict[str, int] | None = None) -> None:
     """Check the total parameter count; ``layers`` (``{"fc1": 200960}``) lets a diagnosis show each layer.
 

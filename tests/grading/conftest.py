@@ -22,3 +22,13 @@ def runner() -> Iterator[RunnerService]:
         yield service
     finally:
         service.close_sync()
+
+
+@pytest.fixture(scope="session")
+def roomy_runner() -> Iterator[RunnerService]:
+    """Default limits, for exercises whose programs train a model (the tight ones suit the timeout test)."""
+    service = RunnerService(slots=2, queue_size=32, limits=RunLimits(), sandbox="auto")
+    try:
+        yield service
+    finally:
+        service.close_sync()

@@ -15,11 +15,22 @@ import pytest
 from questlab.grading.harness import build_harness, grading_from_run
 from questlab.grading.messages import MESSAGES
 from questlab.runner import RunnerService
-from tests.grading.conftest import EXERCISE
+from tests.grading.conftest import EXERCISE, REPO
 from tests.grading.schema_check import validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCENARIOS = sorted(p.name for p in FIXTURES.iterdir() if (p / "submission.py").is_file())
+#: Graded exercises by lesson slug (``02-parameters-and-buffers`` → ``parameters-and-buffers``).
+EXERCISES = {path.parent.parent.name.split("-", 1)[1]: path.parent
+             for path in (REPO / "quests" / "pytorch").glob("*/*/exercise/checks.py")}
+
+
+def exercise_of(scenario: str) -> Path:
+    """A fixture ``<lesson slug>-<scenario>`` grades that lesson's exercise; any other the nn-module one."""
+    for slug, folder in sorted(EXERCISES.items(), key=lambda item: -len(item[0])):
+        if scenario.startswith(slug + "-"):
+            return folder
+    return EXERCISE
 
 #: The diagnosis each classic-mistake fixture must trigger (on at least one failing check).
 DIAGNOSED = {
@@ -32,6 +43,10 @@ DIAGNOSED = {
     "wrong_layer_size": "layer_size",
     "missing_activation": "missing_activation",
     "forward_call": "forward_call",
+    "parameters-and-buffers-all_buffers": "wrong_kind",
+    "parameters-and-buffers-stats_as_parameters": "wrong_kind",
+    "containers-plain_dict": "plain_list",
+    "autograd-inplace_outside_no_grad": "leaf_inplace",
 }
 
 
@@ -46,14 +61,19 @@ def _comparable(scenario: str, results: dict[str, dict]) -> dict[str, dict]:
     return {locale: {**r, "message": "(depends on load)"} for locale, r in results.items()}
 
 
-def grade(runner: RunnerService, code: str) -> dict[str, dict]:
-    result = runner.run_sync(code, harness=build_harness((EXERCISE / "checks.py").read_text()))
+def grade(runner: RunnerService, code: str, exercise: Path = EXERCISE) -> dict[str, dict]:
+    result = runner.run_sync(code, harness=build_harness((exercise / "checks.py").read_text()))
     return {locale: grading_from_run(result, locale) for locale in ("en", "ko")}
 
 
 @pytest.fixture(scope="module")
-def graded(runner: RunnerService) -> dict[str, dict[str, dict]]:
-    return {name: grade(runner, (FIXTURES / name / "submission.py").read_text()) for name in SCENARIOS}
+def graded(runner: RunnerService, roomy_runner: RunnerService) -> dict[str, dict[str, dict]]:
+    def grade_one(name: str) -> dict[str, dict]:
+        exercise = exercise_of(name)
+        chosen = runner if exercise == EXERCISE else roomy_runner
+        return grade(chosen, (FIXTURES / name / "submission.py").read_text(), exercise)
+
+    return {name: grade_one(name) for name in SCENARIOS}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
