@@ -212,3 +212,38 @@ def install_seccomp() -> bool:
         )
     )
     return True
+
+
+MADV_COLLAPSE = 25
+HUGE_PAGE = 2 << 20
+
+
+def collapse_anonymous_memory() -> int:
+    """Ask the kernel to back this process's anonymous memory with huge pages.
+
+    ``madvise(MADV_COLLAPSE)`` (Linux 6.1+) on each private anonymous range
+    (heap and anonymous maps) at least one huge page long. A process holding
+    torch has ~80 MB of anonymous memory in small pages after its imports;
+    with huge pages, each fork copies (and each child's exit tears down)
+    one page-table entry per 2 MB instead of 512. Ranges the kernel cannot
+    collapse are left as they are.
+
+    Returns:
+        The number of ranges collapsed; 0 where the kernel does not support it.
+    """
+    libc_madvise = _libc.madvise
+    libc_madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    done = 0
+    with open("/proc/self/maps") as f:
+        lines = f.readlines()
+    for line in lines:
+        fields = line.split()
+        path = fields[5] if len(fields) > 5 else ""
+        if fields[1] != "rw-p" or path not in ("", "[heap]"):
+            continue
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        start = (lo + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)
+        end = hi & ~(HUGE_PAGE - 1)
+        if end > start and libc_madvise(start, end - start, MADV_COLLAPSE) == 0:
+            done += 1
+    return done

@@ -93,24 +93,6 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
     _linux.drop_bounding_capabilities()
 
 
-def _prefault() -> None:
-    """Do, before the request arrives, the kind of work most lessons do.
-
-    A forked child pays a page copy on its first write to each page it shares
-    with the warm parent (reference counts, allocator state). Touching the
-    common ones here moves that cost off the run's path. Nothing made here
-    survives: the objects are dropped and the generators are reseeded after.
-    """
-    import torch
-
-    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
-    out = model(torch.randn(4, 8))
-    print(model, out, out.shape, sum(p.numel() for p in model.parameters()), file=io.StringIO())
-    collect_modules({"model": model})
-    json.dumps({"a": [1.5, "x", None]})
-    trim_traceback(ValueError("prefault"))
-
-
 def _reseed() -> None:
     import numpy
     import torch
@@ -330,7 +312,9 @@ def serve_request(cfg: dict[str, Any], slot: int) -> None:
     The exit status follows Python's: 0 for a normal end, 1 for an uncaught
     exception, the code given to ``sys.exit``.
     """
-    _prefault()
+    # No pre-faulting of torch pages here: copying them before the request
+    # saved ~5 ms of the run but cost ~17 ms of CPU per run and made the
+    # child's exit slower (more private pages to free); see docs/runner.md.
     _reseed()
     request = _read_request()
     limits = RunLimits.from_json(request["limits"])
