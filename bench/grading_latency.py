@@ -28,10 +28,20 @@ async def main(runs: int) -> None:
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     upgrade(url)
-    app = create_app(Settings(data_dir=tmp, quests_dir=ROOT / "quests", database_url=url, runner_enabled=True,
-                              sandbox="auto", secret_key="bench"))
-    cases = {"solution": (EXERCISE / "solution.py").read_text(),
-             "plain_list": (ROOT / "tests/grading/fixtures/plain_list/submission.py").read_text()}
+    app = create_app(
+        Settings(
+            data_dir=tmp,
+            quests_dir=ROOT / "quests",
+            database_url=url,
+            runner_enabled=True,
+            sandbox="auto",
+            secret_key="bench",
+        )
+    )
+    cases = {
+        "solution": (EXERCISE / "solution.py").read_text(),
+        "plain_list": (ROOT / "tests/grading/fixtures/plain_list/submission.py").read_text(),
+    }
     async with app.router.lifespan_context(app):
         print(f"sandbox: {app.state.runner.sandbox_description}")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
@@ -48,8 +58,10 @@ async def main(runs: int) -> None:
                     assert r.status_code == 200, r.text
                 times.sort()
                 p50 = statistics.median(times)
-                print(f"{name:11s} status={r.json()['status']:5s} n={runs} p50={p50:.1f} ms "
-                      f"p90={times[int(len(times) * 0.9) - 1]:.1f} ms max={times[-1]:.1f} ms")
+                print(
+                    f"{name:11s} status={r.json()['status']:5s} n={runs} p50={p50:.1f} ms "
+                    f"p90={times[int(len(times) * 0.9) - 1]:.1f} ms max={times[-1]:.1f} ms"
+                )
 
 
 if __name__ == "__main__":

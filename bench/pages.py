@@ -51,6 +51,7 @@ async def load(url: str, seconds: float, concurrency: int) -> float:
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, headers={"Accept-Language": "ko"}) as client:
+
         async def worker() -> None:
             nonlocal count
             while time.perf_counter() < deadline:
@@ -72,13 +73,35 @@ def main() -> None:
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     data = tempfile.mkdtemp(prefix="questlab-bench-")
-    env = dict(os.environ, QUESTLAB_DATA_DIR=data, QUESTLAB_RUNNER_ENABLED="false",
-               QUESTLAB_BENCH_STATIC=str(STATIC_DIR.parent))
-    subprocess.run([sys.executable, "-m", "questlab.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    env = dict(
+        os.environ,
+        QUESTLAB_DATA_DIR=data,
+        QUESTLAB_RUNNER_ENABLED="false",
+        QUESTLAB_BENCH_STATIC=str(STATIC_DIR.parent),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "questlab.cli", "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.pages:make_app", "--factory", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.pages:make_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -91,17 +114,26 @@ def main() -> None:
             raise SystemExit("server did not start")
         (STATIC_DIR / "lesson.html").write_bytes(page.content)
         assert httpx.get(base + "/bench-static/lesson.html").content == page.content
-        print(f"lesson page: {len(page.content)} bytes; {args.rounds} rounds of {args.seconds}s each, "
-              f"{args.concurrency} connections")
+        print(
+            f"lesson page: {len(page.content)} bytes; {args.rounds} rounds of {args.seconds}s each, "
+            f"{args.concurrency} connections"
+        )
         lesson_rates, static_rates = [], []
         for round_number in range(args.rounds):
             lesson_rates.append(asyncio.run(load(base + LESSON, args.seconds, args.concurrency)))
-            static_rates.append(asyncio.run(load(base + "/bench-static/lesson.html", args.seconds, args.concurrency)))
-            print(f"round {round_number + 1}: lesson {lesson_rates[-1]:.0f} req/s, static {static_rates[-1]:.0f} req/s")
+            static_rates.append(
+                asyncio.run(load(base + "/bench-static/lesson.html", args.seconds, args.concurrency))
+            )
+            print(
+                f"round {round_number + 1}: lesson {lesson_rates[-1]:.0f} req/s, "
+                f"static {static_rates[-1]:.0f} req/s"
+            )
         lesson, static = max(lesson_rates), max(static_rates)
         ratio = lesson / static
-        print(f"best: lesson {lesson:.0f} req/s, static {static:.0f} req/s, ratio {ratio:.2f} "
-              f"(goal ≥ 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
+        print(
+            f"best: lesson {lesson:.0f} req/s, static {static:.0f} req/s, ratio {ratio:.2f} "
+            f"(goal ≥ 0.50: {'met' if ratio >= 0.5 else 'NOT met'})"
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -128,10 +128,17 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     data = tempfile.mkdtemp(prefix="questlab-bench-")
-    env = dict(os.environ, QUESTLAB_DATA_DIR=data, QUESTLAB_RUN_RATE_PER_MINUTE="100000",
-               QUESTLAB_RUNNER_QUEUE="64")
-    server = subprocess.Popen([sys.executable, "-m", "questlab.cli", "serve", "--port", str(port)],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = dict(
+        os.environ, QUESTLAB_DATA_DIR=data, QUESTLAB_RUN_RATE_PER_MINUTE="100000", QUESTLAB_RUNNER_QUEUE="64"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "questlab.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -152,8 +159,11 @@ def main() -> None:
         server.wait(timeout=15)
     cold = measure_cold(args.cold_runs)
     jupyter = measure_jupyter(args.runs)
-    rows = [("POST /api/run (sandboxed, fresh process)", api), ("cold python -c subprocess", cold),
-            ("warm Jupyter kernel (torch imported)", jupyter)]
+    rows = [
+        ("POST /api/run (sandboxed, fresh process)", api),
+        ("cold python -c subprocess", cold),
+        ("warm Jupyter kernel (torch imported)", jupyter),
+    ]
     for name, values in rows:
         print(f"{name:44s} p50 {statistics.median(values):8.1f} ms   p95 {percentile(values, 0.95):8.1f} ms")
     api_p50 = statistics.median(api)
@@ -161,8 +171,10 @@ def main() -> None:
     print(f"jupyter / api p50 ratio: {statistics.median(jupyter) / api_p50:7.2f}x  (goal > 1)")
     for clients, rate in rates.items():
         print(f"runs/s with {clients} client(s): {rate:6.1f}" + ("  (goal ≥ 50)" if clients == 2 else ""))
-    print(f"goals: p50 < 25 ms {'met' if api_p50 < 25 else 'NOT met'}; 2-client ≥ 50/s "
-          f"{'met' if rates[2] >= 50 else 'NOT met'}")
+    print(
+        f"goals: p50 < 25 ms {'met' if api_p50 < 25 else 'NOT met'}; 2-client ≥ 50/s "
+        f"{'met' if rates[2] >= 50 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,12 @@ from rich.table import Table
 
 from questlab.settings import Settings
 
-app = typer.Typer(help="questlab: gamified, hands-on programming quests.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="questlab: gamified, hands-on programming quests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Account commands.", no_args_is_help=True)
@@ -37,8 +41,12 @@ def is_loopback(host: str) -> bool:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: QUESTLAB_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default: QUESTLAB_PORT).")] = None,
-    unsafe_no_sandbox: Annotated[bool, typer.Option(
-        "--unsafe-no-sandbox", help="Allow a public address even when learner code cannot be sandboxed.")] = False,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-sandbox", help="Allow a public address even when learner code cannot be sandboxed."
+        ),
+    ] = False,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations before serving.")] = True,
 ) -> None:
     """Serve questlab over HTTP (SQLite and the bundled quests by default)."""
@@ -61,7 +69,8 @@ def serve(
         if not ok:
             err_console.print(
                 f"[red]Refusing to listen on {host}: learner code cannot be sandboxed here ({reason}).[/]\n"
-                "Install bubblewrap, listen on 127.0.0.1, or pass --unsafe-no-sandbox if you accept the risk.")
+                "Install bubblewrap, listen on 127.0.0.1, or pass --unsafe-no-sandbox if you accept the risk."
+            )
             raise typer.Exit(2)
     if migrate:
         upgrade(settings.resolved_database_url())
@@ -97,10 +106,16 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Sign-in email of the account.")],
-    password: Annotated[str, typer.Option(help="Password (8 to 256 characters).", prompt=True, hide_input=True,
-                                          confirmation_prompt=True)],
+    password: Annotated[
+        str,
+        typer.Option(
+            help="Password (8 to 256 characters).", prompt=True, hide_input=True, confirmation_prompt=True
+        ),
+    ],
     role: Annotated[str, typer.Option(help="learner, author, moderator or admin.")] = "learner",
-    display_name: Annotated[str | None, typer.Option(help="Public name (default: the part before @).")] = None,
+    display_name: Annotated[
+        str | None, typer.Option(help="Public name (default: the part before @).")
+    ] = None,
 ) -> None:
     """Create an account, e.g. the first admin: questlab users create --email me@example.com --role admin."""
     from questlab.accounts.service import AccountError, create_user

@@ -76,18 +76,31 @@ class Settings(BaseSettings):
         default=True, description="Start the code runner with the server (off: pages only, Run answers 503)."
     )
     https: bool = Field(default=False, description="Site is served over HTTPS: cookies get the Secure flag.")
-    smtp_host: str | None = Field(default=None, description="SMTP server for emails; empty prints emails to the log.")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for emails; empty prints emails to the log."
+    )
     smtp_port: int = Field(default=25, description="SMTP server port.")
     smtp_from: str = Field(default="questlab@localhost", description="Sender address of emails.")
-    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the site, used in emailed links.")
-    session_days: int = Field(default=30, ge=1, description="Days a sign-in lasts before the learner signs in again.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL of the site, used in emailed links."
+    )
+    session_days: int = Field(
+        default=30, ge=1, description="Days a sign-in lasts before the learner signs in again."
+    )
     sign_in_attempts_per_account: int = Field(
-        default=5, ge=1, description="Failed sign-ins allowed per account within sign_in_window_minutes.")
+        default=5, ge=1, description="Failed sign-ins allowed per account within sign_in_window_minutes."
+    )
     sign_in_attempts_per_address: int = Field(
-        default=20, ge=1, description="Failed sign-ins allowed per client address within sign_in_window_minutes.")
+        default=20,
+        ge=1,
+        description="Failed sign-ins allowed per client address within sign_in_window_minutes.",
+    )
     sign_in_window_minutes: int = Field(
-        default=15, ge=1, description="Window over which failed sign-ins are counted for rate limiting.")
-    reset_link_minutes: int = Field(default=60, ge=5, description="Minutes a password reset link stays valid.")
+        default=15, ge=1, description="Window over which failed sign-ins are counted for rate limiting."
+    )
+    reset_link_minutes: int = Field(
+        default=60, ge=5, description="Minutes a password reset link stays valid."
+    )
     comment_max_chars: int = Field(default=5000, ge=1, description="Longest comment accepted, in characters.")
     comments_per_minute: int = Field(
         default=5, ge=1, description="Comments (and replies) one account may post per minute."
@@ -97,7 +110,9 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Problem reports one visitor (account or address) may send per hour."
     )
     email_max_attempts: int = Field(
-        default=8, ge=1, description="Tries to deliver one email (with growing pauses) before it is marked failed."
+        default=8,
+        ge=1,
+        description="Tries to deliver one email (with growing pauses) before it is marked failed.",
     )
 
     def resolved_database_url(self) -> str:

@@ -19,7 +19,9 @@ for source in sources:
         for message in read_po(handle, locale=locale):
             if message.id and message.string and "fuzzy" not in message.flags:
                 known.setdefault(message.id, message.string)
-subprocess.run([sys.executable, str(ROOT / "scripts" / "update_catalogs.py")], check=True, capture_output=True)
+subprocess.run(
+    [sys.executable, str(ROOT / "scripts" / "update_catalogs.py")], check=True, capture_output=True
+)
 target = ROOT / "questlab" / "web" / "locale" / locale / "LC_MESSAGES" / "messages.po"
 with target.open("rb") as handle:
     catalog = read_po(handle, locale=locale)

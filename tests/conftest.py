@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import pytest
 
-from questlab.db import Database, upgrade
+from questlab.db import upgrade
 from questlab.settings import Settings
 from tests.helpers import valid_files, write_tree
 
@@ -66,8 +66,13 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, quest_root: Path, sqlite_url: str) -> Settings:
     """Settings for an app over the test quest, SQLite, and no runner."""
-    return Settings(data_dir=tmp_path / "data", quests_dir=quest_root, database_url=sqlite_url,
-                    runner_enabled=False, secret_key="test-secret")
+    return Settings(
+        data_dir=tmp_path / "data",
+        quests_dir=quest_root,
+        database_url=sqlite_url,
+        runner_enabled=False,
+        secret_key="test-secret",
+    )
 
 
 @pytest.fixture

@@ -27,12 +27,14 @@ description = { ko = "레슨 하나 완료", en = "Complete one lesson" }
 rule = { type = "lessons_completed", count = 1 }
 """
 
-CHAPTER_TOML = 'title = { ko = "기초", en = "Basics" }\ndescription = { ko = "기초 챕터", en = "Basics chapter" }\n'
+CHAPTER_TOML = (
+    'title = { ko = "기초", en = "Basics" }\ndescription = { ko = "기초 챕터", en = "Basics chapter" }\n'
+)
 
 
 def lesson_md(title: str, status: str = "published", body: str = "본문입니다.\n") -> str:
     """A lesson file with front matter and ``body``."""
-    return f"---\ntitle: \"{title}\"\nminutes: 5\ntags: [alpha, beta]\nstatus: {status}\nxp: 20\n---\n{body}"
+    return f'---\ntitle: "{title}"\nminutes: 5\ntags: [alpha, beta]\nstatus: {status}\nxp: 20\n---\n{body}'
 
 
 CODE_BODY = textwrap.dedent("""\
@@ -56,7 +58,9 @@ def valid_files() -> dict[str, str]:
         "quest.toml": QUEST_TOML,
         "01-basics/chapter.toml": CHAPTER_TOML,
         "01-basics/01-first/lesson.ko.md": lesson_md("첫 레슨", body=CODE_BODY),
-        "01-basics/01-first/lesson.en.md": lesson_md("First lesson", body=CODE_BODY.replace("문단", "Paragraph")),
+        "01-basics/01-first/lesson.en.md": lesson_md(
+            "First lesson", body=CODE_BODY.replace("문단", "Paragraph")
+        ),
         "01-basics/01-first/exercise/prompt.ko.md": "두 수를 더하세요.\n",
         "01-basics/01-first/exercise/prompt.en.md": "Add two numbers.\n",
         "01-basics/01-first/exercise/starter.py": "x = 0\n",
@@ -90,8 +94,12 @@ async def csrf_headers(client) -> dict[str, str]:  # type: ignore[no-untyped-def
     return {"X-CSRF-Token": token}
 
 
-async def sign_up(client, email: str = "learner@example.com", password: str = "correct horse",  # type: ignore[no-untyped-def]
-                  display_name: str | None = None) -> dict:
+async def sign_up(
+    client,
+    email: str = "learner@example.com",
+    password: str = "correct horse",  # type: ignore[no-untyped-def]
+    display_name: str | None = None,
+) -> dict:
     """Create an account through ``POST /api/auth/signup``; the client is then signed in. Returns the user."""
     body = {"email": email, "password": password}
     if display_name:

@@ -28,19 +28,30 @@ async def run_client(tmp_path_factory) -> AsyncIterator[httpx.AsyncClient]:
     tmp = tmp_path_factory.mktemp("run")
     url = f"sqlite:///{tmp / 'db.sqlite3'}"
     upgrade(url)
-    settings = Settings(data_dir=tmp, database_url=url, quests_dir=REPO_DIR / "quests", secret_key="s",
-                        run_rate_per_minute=1000, runner_slots=2, runner_queue=2)
+    settings = Settings(
+        data_dir=tmp,
+        database_url=url,
+        quests_dir=REPO_DIR / "quests",
+        secret_key="s",
+        run_rate_per_minute=1000,
+        runner_slots=2,
+        runner_queue=2,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
-                                     timeout=60) as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60
+        ) as http:
             http.app = app  # type: ignore[attr-defined]
             yield http
 
 
 async def test_run_returns_the_versioned_result(run_client: httpx.AsyncClient):
-    code = ("import torch\nfrom torch import nn\nmodel = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))\n"
-            "print(sum(p.numel() for p in model.parameters()))\n")
+    code = (
+        "import torch\nfrom torch import nn\n"
+        "model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))\n"
+        "print(sum(p.numel() for p in model.parameters()))\n"
+    )
     response = await run_client.post("/api/run", json={"code": code}, headers=await csrf_headers(run_client))
     assert response.status_code == 200
     body = response.json()
@@ -52,8 +63,9 @@ async def test_run_returns_the_versioned_result(run_client: httpx.AsyncClient):
 
 
 async def test_run_reports_errors_with_the_learners_traceback(run_client: httpx.AsyncClient):
-    response = await run_client.post("/api/run", json={"code": "x = 1\n1 / 0\n"},
-                                     headers=await csrf_headers(run_client))
+    response = await run_client.post(
+        "/api/run", json={"code": "x = 1\n1 / 0\n"}, headers=await csrf_headers(run_client)
+    )
     body = response.json()
     assert body["status"] == "error" and "ZeroDivisionError" in body["traceback"]
     assert "line 2" in body["traceback"] and "questlab" not in body["traceback"]
@@ -67,8 +79,11 @@ async def test_run_needs_csrf(run_client: httpx.AsyncClient):
 async def test_malformed_and_huge_bodies_are_refused(run_client: httpx.AsyncClient):
     headers = await csrf_headers(run_client)
     assert (await run_client.post("/api/run", json={"cod": "x"}, headers=headers)).status_code == 422
-    assert (await run_client.post("/api/run", content=b"{not json", headers={
-        **headers, "content-type": "application/json"})).status_code == 422
+    assert (
+        await run_client.post(
+            "/api/run", content=b"{not json", headers={**headers, "content-type": "application/json"}
+        )
+    ).status_code == 422
     huge = "x = 1\n" * 20_000
     response = await run_client.post("/api/run", json={"code": huge}, headers=headers)
     assert response.status_code == 422 and "100000" in response.text
@@ -82,7 +97,9 @@ async def test_rate_limit_answers_429_with_retry_after(run_client: httpx.AsyncCl
     app.state.run_limiter = RateLimiter(2, 60)
     try:
         headers = await csrf_headers(run_client)
-        codes = [(await run_client.post("/api/run", json={"code": "pass"}, headers=headers)) for _ in range(3)]
+        codes = [
+            (await run_client.post("/api/run", json={"code": "pass"}, headers=headers)) for _ in range(3)
+        ]
         assert [c.status_code for c in codes] == [200, 200, 429]
         assert codes[2].json()["status"] == "busy" and int(codes[2].headers["retry-after"]) >= 1
     finally:
@@ -94,8 +111,9 @@ async def test_busy_when_slots_and_queue_are_full(run_client: httpx.AsyncClient)
 
     headers = await csrf_headers(run_client)
     sleeper = {"code": "import time\ntime.sleep(1.5)\n"}
-    responses = await asyncio.gather(*(run_client.post("/api/run", json=sleeper, headers=headers)
-                                       for _ in range(7)))
+    responses = await asyncio.gather(
+        *(run_client.post("/api/run", json=sleeper, headers=headers) for _ in range(7))
+    )
     statuses = sorted(r.status_code for r in responses)
     busy = [r for r in responses if r.status_code == 503]
     assert statuses.count(200) == 4 and len(busy) == 3  # 2 slots + 2 queued; the rest told to retry

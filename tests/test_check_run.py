@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from questlab.cli import app
 from questlab.content.execute import output_matches
-from tests.helpers import QUEST_TOML, CHAPTER_TOML, lesson_md, write_tree
+from tests.helpers import CHAPTER_TOML, QUEST_TOML, lesson_md, write_tree
 
 runner = CliRunner()
 
@@ -33,11 +33,14 @@ print(A())
 
 
 def quest(tmp_path: Path, body: str) -> Path:
-    return write_tree(tmp_path / "q", {
-        "quest.toml": QUEST_TOML,
-        "01-basics/chapter.toml": CHAPTER_TOML,
-        "01-basics/01-first/lesson.ko.md": lesson_md("첫 레슨", body=body),
-    })
+    return write_tree(
+        tmp_path / "q",
+        {
+            "quest.toml": QUEST_TOML,
+            "01-basics/chapter.toml": CHAPTER_TOML,
+            "01-basics/01-first/lesson.ko.md": lesson_md("첫 레슨", body=body),
+        },
+    )
 
 
 def test_documented_outputs_match(tmp_path: Path):

@@ -32,7 +32,9 @@ def test_check_fails_with_file_and_line(tmp_path: Path):
 
 def test_check_strict_fails_on_warnings(tmp_path: Path):
     files = valid_files()
-    files["01-basics/02-second/lesson.ko.md"] = "---\ntitle: x\nminutes: 3\nstatus: published\ncolor: red\n---\n"
+    files["01-basics/02-second/lesson.ko.md"] = (
+        "---\ntitle: x\nminutes: 3\nstatus: published\ncolor: red\n---\n"
+    )
     write_tree(tmp_path / "q", files)
     assert runner.invoke(app, ["check", str(tmp_path), "--no-run"]).exit_code == 0
     assert runner.invoke(app, ["check", str(tmp_path), "--no-run", "--strict"]).exit_code == 1

@@ -82,7 +82,9 @@ def test_bad_status_value(tmp_path):
 
 def test_unknown_key_is_a_warning_with_line(tmp_path):
     files = valid_files()
-    files["01-basics/02-second/lesson.ko.md"] = "---\ntitle: x\nminutes: 3\nstatus: published\nauthr: me\n---\nb\n"
+    files["01-basics/02-second/lesson.ko.md"] = (
+        "---\ntitle: x\nminutes: 3\nstatus: published\nauthr: me\n---\nb\n"
+    )
     catalog = load(tmp_path, files)
     assert catalog.errors == []
     warning = [w for w in catalog.warnings if "authr" in w.message][0]
@@ -118,7 +120,9 @@ def test_unknown_rule_type_names_achievement_line(tmp_path):
 def test_rule_naming_missing_chapter(tmp_path):
     files = valid_files()
     files["quest.toml"] = QUEST_TOML.replace(
-        'rule = { type = "lessons_completed", count = 1 }', 'rule = { type = "chapter_completed", chapter = "nope" }')
+        'rule = { type = "lessons_completed", count = 1 }',
+        'rule = { type = "chapter_completed", chapter = "nope" }',
+    )
     error = only_error(load(tmp_path, files))
     assert "names chapter 'nope'" in error.message
 
@@ -177,12 +181,21 @@ def test_missing_english_falls_back_to_korean_with_warning(tmp_path):
 
 def test_info_string_parsing():
     info = parse_info('python title="a b c" run')
-    assert (info.language, info.attrs, info.flags, info.problems) == ("python", {"title": "a b c"}, {"run"}, ())
-    assert parse_info("python colour=red").problems == ("unknown code block attribute 'colour' (known: ['title'])",)
+    assert (info.language, info.attrs, info.flags, info.problems) == (
+        "python",
+        {"title": "a b c"},
+        {"run"},
+        (),
+    )
+    assert parse_info("python colour=red").problems == (
+        "unknown code block attribute 'colour' (known: ['title'])",
+    )
 
 
 def test_rendering_escapes_raw_html_and_builds_figures():
-    html = render_markdown('<script>alert(1)</script>\n\n```python title="t<x>" run\nprint(1)\n```\n\n```output\n1\n```\n')
+    html = render_markdown(
+        '<script>alert(1)</script>\n\n```python title="t<x>" run\nprint(1)\n```\n\n```output\n1\n```\n'
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'class="code-title">t&lt;x&gt;</span>' in html and "data-runnable" in html
     assert 'class="code-output documented"' in html and html.count("<figure") == 1

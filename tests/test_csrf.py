@@ -40,7 +40,9 @@ async def test_cookie_is_set_and_header_is_required():
         assert (await http.get("/page")).headers.get("set-cookie") is None
         assert (await http.post("/api/thing", json={})).status_code == 403
         assert (await http.post("/api/thing", json={}, headers={"X-CSRF-Token": "forged"})).status_code == 403
-        assert (await http.post("/api/thing", json={}, headers={"X-CSRF-Token": token})).json() == {"ok": True}
+        assert (await http.post("/api/thing", json={}, headers={"X-CSRF-Token": token})).json() == {
+            "ok": True
+        }
 
 
 async def test_a_request_without_cookie_is_refused_even_with_a_header():

@@ -51,10 +51,13 @@ async def test_lesson_page_counts_comments_from_the_database(database_url: str, 
         session.add(user)
         session.flush()
         for body, hidden in [("one", False), ("two", False), ("hidden", True)]:
-            session.add(Comment(quest="test", chapter="basics", lesson="first", user_id=user.id, body=body,
-                                hidden=hidden))
+            session.add(
+                Comment(
+                    quest="test", chapter="basics", lesson="first", user_id=user.id, body=body, hidden=hidden
+                )
+            )
     app = create_app(settings.model_copy(update={"database_url": database_url}), database=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         html = (await http.get("/quests/test/basics/first/")).text
     db.dispose()
-    assert 'data-comment-count>2<' in html and "첫 번째로 질문" not in html
+    assert "data-comment-count>2<" in html and "첫 번째로 질문" not in html

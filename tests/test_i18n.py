@@ -27,14 +27,17 @@ def test_every_korean_message_is_translated_and_extracted():
     assert missing == []
 
 
-@pytest.mark.parametrize(("query", "cookie", "header", "expected"), [
-    ("en", "ko", "ko", "en"),
-    (None, "en", "ko", "en"),
-    (None, None, "en-GB,en;q=0.8", "en"),
-    (None, None, "de-DE,de;q=0.9,ko;q=0.5", "ko"),
-    (None, None, "de-DE", "ko"),
-    ("xx", "yy", "", "ko"),
-    (None, None, "en;q=garbage", "en"),
-])
+@pytest.mark.parametrize(
+    ("query", "cookie", "header", "expected"),
+    [
+        ("en", "ko", "ko", "en"),
+        (None, "en", "ko", "en"),
+        (None, None, "en-GB,en;q=0.8", "en"),
+        (None, None, "de-DE,de;q=0.9,ko;q=0.5", "ko"),
+        (None, None, "de-DE", "ko"),
+        ("xx", "yy", "", "ko"),
+        (None, None, "en;q=garbage", "en"),
+    ],
+)
 def test_negotiate(query, cookie, header, expected):
     assert negotiate(query, cookie, header, "ko") == expected

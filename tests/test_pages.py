@@ -13,14 +13,57 @@ pytestmark = pytest.mark.anyio
 
 LESSON = "/quests/test/basics/first/"
 
-KO_ELEMENTS = ["questlab", "레슨 01 / 02", "공개", "첫 레슨", "약 5분", "alpha", "레벨", "입문자", "XP",
-               "0/120", "120 XP 남음", "0% 완료", "제목", "hello", "복사", "연습 문제",
-               "두 수를 더하세요", "시작 코드", "힌트 1", "진행 상황", "이 브라우저에만", "문제 신고하기", "댓글",
-               "첫 번째로 질문"]
-EN_ELEMENTS = ["questlab", "Lesson 01 of 02", "published", "First lesson", "~5 min", "alpha", "Level", "Beginner",
-               "0/120", "120 XP to go", "0% complete", "Paragraph", "hello", "Copy", "Exercise", "Add two numbers",
-               "Starter code", "Hint 1", "Progress", "this browser only", "Report a problem", "Comments",
-               "Be the first"]
+KO_ELEMENTS = [
+    "questlab",
+    "레슨 01 / 02",
+    "공개",
+    "첫 레슨",
+    "약 5분",
+    "alpha",
+    "레벨",
+    "입문자",
+    "XP",
+    "0/120",
+    "120 XP 남음",
+    "0% 완료",
+    "제목",
+    "hello",
+    "복사",
+    "연습 문제",
+    "두 수를 더하세요",
+    "시작 코드",
+    "힌트 1",
+    "진행 상황",
+    "이 브라우저에만",
+    "문제 신고하기",
+    "댓글",
+    "첫 번째로 질문",
+]
+EN_ELEMENTS = [
+    "questlab",
+    "Lesson 01 of 02",
+    "published",
+    "First lesson",
+    "~5 min",
+    "alpha",
+    "Level",
+    "Beginner",
+    "0/120",
+    "120 XP to go",
+    "0% complete",
+    "Paragraph",
+    "hello",
+    "Copy",
+    "Exercise",
+    "Add two numbers",
+    "Starter code",
+    "Hint 1",
+    "Progress",
+    "this browser only",
+    "Report a problem",
+    "Comments",
+    "Be the first",
+]
 
 
 def text_of(html: str) -> str:
@@ -45,14 +88,19 @@ async def test_quest_map_lists_chapters_and_lessons_without_drafts(client: httpx
 async def test_lesson_page_has_every_element_in_order_ko(client: httpx.AsyncClient):
     response = await client.get(LESSON)
     assert response.status_code == 200
-    page = text_of(response.text[response.text.index("<body"):])
+    page = text_of(response.text[response.text.index("<body") :])
     positions = [page.find(element) for element in KO_ELEMENTS]
-    assert -1 not in positions, [e for e, p in zip(KO_ELEMENTS, positions) if p == -1]
-    assert response.text.index("status-strip") < response.text.index("lesson-body") < \
-        response.text.index('id="exercise"') < response.text.index("progress-notice") < \
-        response.text.index("report-problem") < response.text.index('id="comments"')
+    assert -1 not in positions, [e for e, p in zip(KO_ELEMENTS, positions, strict=False) if p == -1]
+    assert (
+        response.text.index("status-strip")
+        < response.text.index("lesson-body")
+        < response.text.index('id="exercise"')
+        < response.text.index("progress-notice")
+        < response.text.index("report-problem")
+        < response.text.index('id="comments"')
+    )
     assert positions[1:5] == sorted(positions[1:5])
-    assert 'data-bell' in response.text and "답글 알림" in response.text
+    assert "data-bell" in response.text and "답글 알림" in response.text
     assert '<html lang="ko">' in response.text
     assert 'href="/quests/test/basics/second/"' in response.text  # next lesson link
 
@@ -90,8 +138,10 @@ async def test_code_blocks_have_title_language_copy_and_documented_output(client
     assert '<div class="output-label">출력</div><pre>2\n</pre>' in html
 
 
-@pytest.mark.parametrize("path", ["/quests/nope/", "/quests/test/nope/first/", "/quests/test/basics/nope/",
-                                  "/quests/test/basics/draft/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/quests/nope/", "/quests/test/nope/first/", "/quests/test/basics/nope/", "/quests/test/basics/draft/"],
+)
 async def test_unknown_or_draft_is_a_real_404(client: httpx.AsyncClient, path: str):
     response = await client.get(path)
     assert response.status_code == 404

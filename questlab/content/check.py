@@ -13,11 +13,16 @@ def report_problems(catalog: Catalog, console: Console) -> None:
     """Print every content problem as ``path:line: severity: message``."""
     for problem in catalog.problems:
         colour = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{colour}]{problem.severity}[/] {problem.location()}: {problem.message}", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"[{colour}]{problem.severity}[/] {problem.location()}: {problem.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
-def check_content(root: Path, *, strict: bool = False, run: bool = True, console: Console | None = None) -> int:
+def check_content(
+    root: Path, *, strict: bool = False, run: bool = True, console: Console | None = None
+) -> int:
     """Check the quests under ``root``.
 
     Args:
@@ -38,8 +43,10 @@ def check_content(root: Path, *, strict: bool = False, run: bool = True, console
 
         failures += run_content(catalog, console)
     lessons = sum(len(q.lessons()) for q in catalog.quests.values())
-    summary = (f"{len(catalog.quests)} quest(s), {lessons} lesson(s): "
-               f"{len(catalog.errors)} error(s), {len(catalog.warnings)} warning(s)")
+    summary = (
+        f"{len(catalog.quests)} quest(s), {lessons} lesson(s): "
+        f"{len(catalog.errors)} error(s), {len(catalog.warnings)} warning(s)"
+    )
     if failures:
         console.print(f"[red bold]✗ {summary}; {failures} problem(s) in total[/]")
         return 1

@@ -113,7 +113,5 @@ def problems_from_validation(
             message = f"'{dotted}' is required but missing"
         else:
             message = f"'{dotted}': {what} (found {err.get('input')!r})"
-        problems.append(
-            ContentProblem("error", path, find_key_line(text, loc, start_line), message)
-        )
+        problems.append(ContentProblem("error", path, find_key_line(text, loc, start_line), message))
     return problems

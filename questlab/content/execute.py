@@ -23,8 +23,10 @@ _CHECKER = doctest.OutputChecker()
 
 def output_matches(expected: str, actual: str) -> bool:
     """Whether ``actual`` output matches the documented ``expected`` output (doctest ELLIPSIS rules)."""
+
     def norm(text: str) -> str:
         return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+
     return _CHECKER.check_output(norm(expected), norm(actual), doctest.ELLIPSIS)
 
 
@@ -49,18 +51,41 @@ def collect_jobs(catalog: Catalog) -> list[Job]:
             for text in lesson.texts.values():
                 for block in text.code_blocks:
                     if block.runnable:
-                        jobs.append(Job(f"{quest.slug}/{lesson.key} [{text.locale}] block {block.index + 1}",
-                                        text.path, block.line, block.code, block.expected_output))
+                        jobs.append(
+                            Job(
+                                f"{quest.slug}/{lesson.key} [{text.locale}] block {block.index + 1}",
+                                text.path,
+                                block.line,
+                                block.code,
+                                block.expected_output,
+                            )
+                        )
             exercise = lesson.exercise
             if exercise is not None:
                 from questlab.grading.harness import build_harness
 
                 harness = build_harness(exercise.checks) if exercise.checks else None
-                jobs.append(Job(f"{quest.slug}/{lesson.key} solution", exercise.path / "solution.py", None,
-                                exercise.solution, harness=harness, must_pass=True if harness else None))
+                jobs.append(
+                    Job(
+                        f"{quest.slug}/{lesson.key} solution",
+                        exercise.path / "solution.py",
+                        None,
+                        exercise.solution,
+                        harness=harness,
+                        must_pass=True if harness else None,
+                    )
+                )
                 if harness is not None:
-                    jobs.append(Job(f"{quest.slug}/{lesson.key} starter", exercise.path / "starter.py", None,
-                                    exercise.starter, harness=harness, must_pass=False))
+                    jobs.append(
+                        Job(
+                            f"{quest.slug}/{lesson.key} starter",
+                            exercise.path / "starter.py",
+                            None,
+                            exercise.starter,
+                            harness=harness,
+                            must_pass=False,
+                        )
+                    )
     return jobs
 
 
@@ -70,12 +95,18 @@ def judge(job: Job, result: object) -> str | None:
     location = f"{job.path}:{job.line}" if job.line else str(job.path)
     if job.must_pass is None:
         if status != "ok":
-            detail = getattr(result, "message", None) or getattr(result, "traceback", None) or getattr(result, "stderr", "")
+            detail = (
+                getattr(result, "message", None)
+                or getattr(result, "traceback", None)
+                or getattr(result, "stderr", "")
+            )
             return f"{location}: {job.label} did not run cleanly ({status}):\n{detail}"
         if job.expected is not None and not output_matches(job.expected, result.stdout):
-            diff = "".join(difflib.unified_diff(
-                job.expected.splitlines(True), result.stdout.splitlines(True),
-                "documented", "actual"))
+            diff = "".join(
+                difflib.unified_diff(
+                    job.expected.splitlines(True), result.stdout.splitlines(True), "documented", "actual"
+                )
+            )
             return f"{location}: {job.label}: output differs from the documented output:\n{diff}"
         return None
     from questlab.grading.harness import grading_from_run
@@ -94,12 +125,14 @@ def judge(job: Job, result: object) -> str | None:
 async def _run_all(jobs: list[Job], progress: Progress) -> list[str]:
     from questlab.runner import RunLimits, RunnerService
 
-    runner = RunnerService(slots=2, queue_size=len(jobs) + 1,
-                           limits=RunLimits(cpu_seconds=30, wall_seconds=60, memory_mb=1024))
+    runner = RunnerService(
+        slots=2, queue_size=len(jobs) + 1, limits=RunLimits(cpu_seconds=30, wall_seconds=60, memory_mb=1024)
+    )
     await runner.start()
     task = progress.add_task("running code", total=len(jobs))
     problems: list[str] = []
     try:
+
         async def one(job: Job) -> None:
             result = await runner.run(job.code, harness=job.harness)
             problem = judge(job, result)
@@ -122,10 +155,18 @@ def run_content(catalog: Catalog, console: Console) -> int:
     jobs = collect_jobs(catalog)
     if not jobs:
         return 0
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         problems = asyncio.run(_run_all(jobs, progress))
     for problem in problems:
         console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
-    console.print(f"ran {len(jobs)} code block(s) and exercise file(s): {len(jobs) - len(problems)} as documented")
+    console.print(
+        f"ran {len(jobs)} code block(s) and exercise file(s): {len(jobs) - len(problems)} as documented"
+    )
     return len(problems)

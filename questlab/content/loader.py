@@ -67,14 +67,24 @@ def read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ContentError([ContentProblem(
-                "error", path, None, f"file is {size} bytes; content files may be at most {MAX_FILE_BYTES}")])
+            raise ContentError(
+                [
+                    ContentProblem(
+                        "error",
+                        path,
+                        None,
+                        f"file is {size} bytes; content files may be at most {MAX_FILE_BYTES}",
+                    )
+                ]
+            )
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise ContentError([ContentProblem("error", path, line, "file is not valid UTF-8 text")]) from exc
     except OSError as exc:
-        raise ContentError([ContentProblem("error", path, None, f"cannot read file: {exc.strerror}")]) from exc
+        raise ContentError(
+            [ContentProblem("error", path, None, f"cannot read file: {exc.strerror}")]
+        ) from exc
 
 
 def parse_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -91,12 +101,19 @@ def parse_toml(path: Path) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise ContentError([ContentProblem(
-            "error", path, int(match.group(1)) if match else None, f"invalid TOML: {exc}")]) from exc
+        raise ContentError(
+            [ContentProblem("error", path, int(match.group(1)) if match else None, f"invalid TOML: {exc}")]
+        ) from exc
 
 
-def validate(model: type[BaseModel], data: Any, path: Path, text: str, start_line: int = 1,
-             problems: list[ContentProblem] | None = None) -> Any:
+def validate(
+    model: type[BaseModel],
+    data: Any,
+    path: Path,
+    text: str,
+    start_line: int = 1,
+    problems: list[ContentProblem] | None = None,
+) -> Any:
     """Validate ``data`` with ``model``; unknown keys are appended to ``problems`` as warnings.
 
     Raises:
@@ -111,8 +128,11 @@ def validate(model: type[BaseModel], data: Any, path: Path, text: str, start_lin
 
         for key in unknown_keys(value):
             loc = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", key) if p)
-            problems.append(ContentProblem(
-                "warning", path, find_key_line(text, loc, start_line), f"unknown key '{key}' is ignored"))
+            problems.append(
+                ContentProblem(
+                    "warning", path, find_key_line(text, loc, start_line), f"unknown key '{key}' is ignored"
+                )
+            )
     return value
 
 
@@ -128,31 +148,47 @@ def load_lesson_text(path: Path, locale: str, problems: list[ContentProblem]) ->
     text = read_text(path)
     match = FRONT_MATTER.match(text)
     if not match:
-        raise ContentError([ContentProblem(
-            "error", path, 1, "a lesson must start with YAML front matter between two '---' lines")])
+        raise ContentError(
+            [
+                ContentProblem(
+                    "error", path, 1, "a lesson must start with YAML front matter between two '---' lines"
+                )
+            ]
+        )
     raw = match.group(1)
     try:
         data = yaml.safe_load(raw) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        raise ContentError([ContentProblem("error", path, line, f"invalid YAML front matter: {exc}")]) from exc
+        raise ContentError(
+            [ContentProblem("error", path, line, f"invalid YAML front matter: {exc}")]
+        ) from exc
     if not isinstance(data, dict):
-        raise ContentError([ContentProblem("error", path, 2, "front matter must be a mapping of keys to values")])
+        raise ContentError(
+            [ContentProblem("error", path, 2, "front matter must be a mapping of keys to values")]
+        )
     meta = validate(FrontMatter, data, path, raw, start_line=2, problems=problems)
-    body = text[match.end():]
+    body = text[match.end() :]
     body_line = text[: match.end()].count("\n") + 1
     blocks, block_problems = extract_code_blocks(_PARSER.parse(body), body_line)
-    errors = [ContentProblem("error", path, line, msg) for line, msg in block_problems
-              if not msg.startswith("unknown")]
-    problems += [ContentProblem("warning", path, line, msg) for line, msg in block_problems
-                 if msg.startswith("unknown")]
+    errors = [
+        ContentProblem("error", path, line, msg)
+        for line, msg in block_problems
+        if not msg.startswith("unknown")
+    ]
+    problems += [
+        ContentProblem("warning", path, line, msg)
+        for line, msg in block_problems
+        if msg.startswith("unknown")
+    ]
     if errors:
         raise ContentError(errors)
     for block in blocks:
         if block.runnable and block.expected_output is None:
-            problems.append(ContentProblem(
-                "warning", path, block.line, "runnable block has no ```output block after it"))
+            problems.append(
+                ContentProblem("warning", path, block.line, "runnable block has no ```output block after it")
+            )
     return LessonText(locale, path, meta, body, body_line, blocks)
 
 
@@ -169,10 +205,13 @@ def load_exercise(folder: Path, locales: list[str]) -> Exercise:
         ContentError: a required file (``prompt.ko.md``, ``starter.py``, ``solution.py``) is missing,
             or a Python file does not compile.
     """
-    missing = [name for name in ("prompt.ko.md", "starter.py", "solution.py") if not (folder / name).is_file()]
+    missing = [
+        name for name in ("prompt.ko.md", "starter.py", "solution.py") if not (folder / name).is_file()
+    ]
     if missing:
-        raise ContentError([ContentProblem(
-            "error", folder, None, f"exercise folder lacks {', '.join(missing)}")])
+        raise ContentError(
+            [ContentProblem("error", folder, None, f"exercise folder lacks {', '.join(missing)}")]
+        )
     sources = {}
     for name in ("starter.py", "solution.py", "checks.py"):
         if (folder / name).is_file():
@@ -180,19 +219,28 @@ def load_exercise(folder: Path, locales: list[str]) -> Exercise:
             try:
                 compile(source, str(folder / name), "exec")
             except SyntaxError as exc:
-                raise ContentError([ContentProblem(
-                    "error", folder / name, exc.lineno, f"Python syntax error: {exc.msg}")]) from exc
+                raise ContentError(
+                    [ContentProblem("error", folder / name, exc.lineno, f"Python syntax error: {exc.msg}")]
+                ) from exc
             sources[name] = source
-    prompts = {loc: read_text(folder / f"prompt.{loc}.md") for loc in locales
-               if (folder / f"prompt.{loc}.md").is_file()}
-    hints = {loc: load_hints(folder / f"hints.{loc}.md") for loc in locales
-             if (folder / f"hints.{loc}.md").is_file()}
-    return Exercise(folder, prompts, sources["starter.py"], sources["solution.py"],
-                    sources.get("checks.py"), hints)
+    prompts = {
+        loc: read_text(folder / f"prompt.{loc}.md")
+        for loc in locales
+        if (folder / f"prompt.{loc}.md").is_file()
+    }
+    hints = {
+        loc: load_hints(folder / f"hints.{loc}.md")
+        for loc in locales
+        if (folder / f"hints.{loc}.md").is_file()
+    }
+    return Exercise(
+        folder, prompts, sources["starter.py"], sources["solution.py"], sources.get("checks.py"), hints
+    )
 
 
-def load_lesson(folder: Path, number: int, slug: str, locales: list[str],
-                problems: list[ContentProblem]) -> Lesson:
+def load_lesson(
+    folder: Path, number: int, slug: str, locales: list[str], problems: list[ContentProblem]
+) -> Lesson:
     """Load a lesson folder (every locale file and the exercise).
 
     Raises:
@@ -205,8 +253,11 @@ def load_lesson(folder: Path, number: int, slug: str, locales: list[str],
     for locale in locales:
         path = folder / f"lesson.{locale}.md"
         if not path.is_file():
-            problems.append(ContentProblem("warning", folder, None,
-                                           f"no lesson.{locale}.md: the Korean text is shown instead"))
+            problems.append(
+                ContentProblem(
+                    "warning", folder, None, f"no lesson.{locale}.md: the Korean text is shown instead"
+                )
+            )
             continue
         try:
             texts[locale] = load_lesson_text(path, locale, problems)
@@ -214,8 +265,9 @@ def load_lesson(folder: Path, number: int, slug: str, locales: list[str],
             errors += exc.problems
     for path in folder.glob("lesson.*.md"):
         if path.name.split(".")[1] not in LOCALES:
-            problems.append(ContentProblem("warning", path, None,
-                                           f"locale is not one of {list(LOCALES)}; file ignored"))
+            problems.append(
+                ContentProblem("warning", path, None, f"locale is not one of {list(LOCALES)}; file ignored")
+            )
     exercise = None
     if (folder / "exercise").is_dir():
         try:
@@ -235,8 +287,11 @@ def numbered_dirs(folder: Path, problems: list[ContentProblem]) -> list[tuple[in
             continue
         parsed = strip_number(child.name)
         if parsed is None:
-            problems.append(ContentProblem(
-                "warning", child, None, "folder name is not 'NN-slug' (e.g. 01-nn-module); ignored"))
+            problems.append(
+                ContentProblem(
+                    "warning", child, None, "folder name is not 'NN-slug' (e.g. 01-nn-module); ignored"
+                )
+            )
             continue
         found.append((parsed[0], parsed[1], child))
     return sorted(found)
@@ -274,9 +329,14 @@ def load_quest(folder: Path, problems: list[ContentProblem], preview: bool = Fal
         if slug not in on_disk:
             from questlab.content.errors import find_key_line
 
-            problems.append(ContentProblem(
-                "error", path, find_key_line(text, ("chapters",)),
-                f"chapter '{slug}' is listed but there is no folder NN-{slug}"))
+            problems.append(
+                ContentProblem(
+                    "error",
+                    path,
+                    find_key_line(text, ("chapters",)),
+                    f"chapter '{slug}' is listed but there is no folder NN-{slug}",
+                )
+            )
             continue
         number, chapter_dir = on_disk[slug]
         try:
@@ -287,16 +347,29 @@ def load_quest(folder: Path, problems: list[ContentProblem], preview: bool = Fal
         chapters.append(chapter)
     for slug, (_number, chapter_dir) in on_disk.items():
         if slug not in config.chapters:
-            problems.append(ContentProblem(
-                "warning", chapter_dir, None, "chapter folder is not listed in quest.toml 'chapters'; ignored"))
+            problems.append(
+                ContentProblem(
+                    "warning",
+                    chapter_dir,
+                    None,
+                    "chapter folder is not listed in quest.toml 'chapters'; ignored",
+                )
+            )
     quest = Quest(folder.name, folder, config, chapters, content_version(folder))
     link(quest)
     check_rules(quest, path, text, problems)
     return quest
 
 
-def load_chapter(folder: Path, number: int, slug: str, quest_slug: str, config: QuestConfig,
-                 problems: list[ContentProblem], preview: bool) -> Chapter:
+def load_chapter(
+    folder: Path,
+    number: int,
+    slug: str,
+    quest_slug: str,
+    config: QuestConfig,
+    problems: list[ContentProblem],
+    preview: bool,
+) -> Chapter:
     """Build one chapter and its lessons; broken lessons are recorded and left out.
 
     Raises:
@@ -324,7 +397,7 @@ def load_chapter(folder: Path, number: int, slug: str, quest_slug: str, config: 
 def link(quest: Quest) -> None:
     """Set each served lesson's ``previous`` and ``next`` in quest order."""
     lessons = quest.lessons()
-    for before, after in zip(lessons, lessons[1:]):
+    for before, after in zip(lessons, lessons[1:], strict=False):
         before.next = after
         after.previous = before
 
@@ -338,9 +411,14 @@ def check_rules(quest: Quest, path: Path, text: str, problems: list[ContentProbl
         if achievement.rule.type in ("chapter_completed", "chapter_exercises"):
             name = achievement.rule.param("chapter")
             if name not in chapters:
-                problems.append(ContentProblem(
-                    "error", path, find_key_line(text, ("achievements", index, "rule")),
-                    f"achievement '{achievement.id}' names chapter '{name}', which does not exist"))
+                problems.append(
+                    ContentProblem(
+                        "error",
+                        path,
+                        find_key_line(text, ("achievements", index, "rule")),
+                        f"achievement '{achievement.id}' names chapter '{name}', which does not exist",
+                    )
+                )
 
 
 def load_catalog(root: Path, preview: bool = False) -> Catalog:
@@ -357,8 +435,15 @@ def load_catalog(root: Path, preview: bool = False) -> Catalog:
     if not root.is_dir():
         catalog.problems.append(ContentProblem("error", root, None, "quests folder does not exist"))
         return catalog
-    folders = [root] if (root / "quest.toml").is_file() else [
-        child for child in sorted(root.iterdir()) if child.is_dir() and not child.name.startswith((".", "_"))]
+    folders = (
+        [root]
+        if (root / "quest.toml").is_file()
+        else [
+            child
+            for child in sorted(root.iterdir())
+            if child.is_dir() and not child.name.startswith((".", "_"))
+        ]
+    )
     for folder in folders:
         try:
             catalog.quests[folder.name] = load_quest(folder, catalog.problems, preview)

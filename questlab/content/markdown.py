@@ -100,7 +100,9 @@ def make_parser() -> MarkdownIt:
 _PARSER = make_parser()
 
 
-def extract_code_blocks(tokens: list[Token], first_line: int) -> tuple[list[CodeBlock], list[tuple[int, str]]]:
+def extract_code_blocks(
+    tokens: list[Token], first_line: int
+) -> tuple[list[CodeBlock], list[tuple[int, str]]]:
     """Collect the code blocks of a parsed lesson body.
 
     Args:
@@ -120,7 +122,9 @@ def extract_code_blocks(tokens: list[Token], first_line: int) -> tuple[list[Code
         problems += [(line, p) for p in info.problems]
         if info.language == "output":
             if pending is None or pending["expected_output"] is not None:
-                problems.append((line, "an ```output block must directly follow the code block it belongs to"))
+                problems.append(
+                    (line, "an ```output block must directly follow the code block it belongs to")
+                )
                 continue
             pending["expected_output"] = token.content
             pending["output_line"] = line
@@ -170,15 +174,18 @@ def render_code_block(block: CodeBlock, gettext: Callable[[str], str], anchor: s
     title = html.escape(block.title) if block.title else ""
     parts = [
         f'<figure class="code-block" id="{anchor}" data-index="{block.index}"'
-        f'{" data-runnable" if block.runnable else ""}>',
+        f"{' data-runnable' if block.runnable else ''}>",
         '<figcaption class="code-head">',
         f'<span class="code-title">{title}</span>' if title else "",
         f'<span class="code-lang">{html.escape(block.language)}</span>',
         '<span class="code-actions">',
         f'<button type="button" class="btn-copy" data-copy>{html.escape(copy_label)}</button>',
-        (f'<button type="button" class="btn-run" data-run hidden>{html.escape(run_label)}</button>'
-         f'<button type="button" class="btn-reset" data-reset hidden>{html.escape(reset_label)}</button>')
-        if block.runnable else "",
+        (
+            f'<button type="button" class="btn-run" data-run hidden>{html.escape(run_label)}</button>'
+            f'<button type="button" class="btn-reset" data-reset hidden>{html.escape(reset_label)}</button>'
+        )
+        if block.runnable
+        else "",
         "</span></figcaption>",
         f'<pre class="highlight"><code class="language-{html.escape(block.language)}">'
         f"{highlight_code(block.code, block.language)}</code></pre>",
@@ -186,7 +193,7 @@ def render_code_block(block: CodeBlock, gettext: Callable[[str], str], anchor: s
     if block.expected_output is not None:
         parts.append(
             f'<div class="code-output documented"><div class="output-label">{html.escape(output_label)}</div>'
-            f'<pre>{html.escape(block.expected_output)}</pre></div>'
+            f"<pre>{html.escape(block.expected_output)}</pre></div>"
         )
     parts.append('<div class="run-output" aria-live="polite" hidden></div>')
     parts.append("</figure>")
@@ -224,8 +231,12 @@ def render_markdown(
                 continue  # rendered with its code block
             if info.language != "output" and queue:
                 block = queue.pop(0)
-                rendered = Token("html_block", "", 0, content=render_code_block(
-                    block, _, f"{anchor_prefix}-{block.index + 1}"))
+                rendered = Token(
+                    "html_block",
+                    "",
+                    0,
+                    content=render_code_block(block, _, f"{anchor_prefix}-{block.index + 1}"),
+                )
                 out_tokens.append(rendered)
                 continue
         out_tokens.append(token)

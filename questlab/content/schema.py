@@ -37,7 +37,9 @@ def _check_localized(value: dict[str, str]) -> dict[str, str]:
 class XPConfig(Schema):
     """XP awarded per event (quest.toml ``[xp]``)."""
 
-    lesson: int = Field(20, ge=0, description="XP for completing a lesson unless its front matter says otherwise.")
+    lesson: int = Field(
+        20, ge=0, description="XP for completing a lesson unless its front matter says otherwise."
+    )
     exercise: int = Field(50, ge=0, description="XP for passing an exercise.")
     first_try_bonus: int = Field(25, ge=0, description="Extra XP when the first submission passes.")
     code_run: int = Field(1, ge=0, description="XP per code run, up to code_run_daily_cap a day.")
@@ -126,7 +128,7 @@ class QuestConfig(Schema):
     def _check(self) -> QuestConfig:
         if self.levels[0].xp != 0:
             raise ValueError("levels[0].xp must be 0 (every learner starts at level 0)")
-        for lower, higher in zip(self.levels, self.levels[1:]):
+        for lower, higher in zip(self.levels, self.levels[1:], strict=False):
             if higher.xp <= lower.xp:
                 raise ValueError(f"level thresholds must increase: {lower.xp} then {higher.xp}")
         ids = [a.id for a in self.achievements]

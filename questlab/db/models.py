@@ -16,13 +16,15 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     """Declarative base with constraint naming that Alembic can diff on SQLite and PostgreSQL."""
 
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class User(Base):
@@ -51,9 +53,12 @@ class Comment(Base):
     chapter: Mapped[str] = mapped_column(String(80))
     lesson: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), nullable=True
+    )
     thread_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    """Id of the thread's top-level comment (its own id for a top-level comment); set by the community service."""
+    """Id of the thread's top-level comment (its own id for a top-level comment); set by the community
+    service."""
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -150,7 +155,8 @@ class MemberStanding(Base):
 
 
 class Subscription(Base):
-    """A learner following replies: the whole lesson discussion (``thread_id`` null, the bell) or one thread."""
+    """A learner following replies: the whole lesson discussion (``thread_id`` null, the bell) or one
+    thread."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (Index("ix_subscriptions_lesson", "quest", "chapter", "lesson"),)
@@ -160,7 +166,9 @@ class Subscription(Base):
     quest: Mapped[str] = mapped_column(String(80))
     chapter: Mapped[str] = mapped_column(String(80))
     lesson: Mapped[str] = mapped_column(String(80))
-    thread_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
+    thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -213,6 +221,8 @@ class ProblemReport(Base):
     client_hash: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(20), default="open")
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    resolved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

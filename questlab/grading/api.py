@@ -62,8 +62,14 @@ from questlab.grading.probes import (
 )
 
 
-def fail(key: str | None = None, *, ko: str | None = None, en: str | None = None,
-         context: dict[str, Any] | None = None, **params: Any) -> CheckFailed:
+def fail(
+    key: str | None = None,
+    *,
+    ko: str | None = None,
+    en: str | None = None,
+    context: dict[str, Any] | None = None,
+    **params: Any,
+) -> CheckFailed:
     """Raise :class:`CheckFailed` (the return annotation lets ``raise fail(...)`` read naturally).
 
     Either a catalog ``key`` with its ``params``, or the author's own ``ko`` and ``en`` sentences.
@@ -91,9 +97,15 @@ class Check:
 REGISTRY: list[Check] = []
 
 
-def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | None = None,
-          uses_output: bool = False, context: dict[str, Any] | None = None,
-          ) -> Callable[[Callable[[Submission], Any]], Callable[[Submission], Any]]:
+def check(
+    name: str,
+    *,
+    aspect: str = "any",
+    ko: str | None = None,
+    en: str | None = None,
+    uses_output: bool = False,
+    context: dict[str, Any] | None = None,
+) -> Callable[[Callable[[Submission], Any]], Callable[[Submission], Any]]:
     """Register the decorated function as a check.
 
     Args:
@@ -124,10 +136,35 @@ def check(name: str, *, aspect: str = "any", ko: str | None = None, en: str | No
 
 __all__ = [
     "LEARNER_FILE",
-    "ASPECTS", "Check", "CheckFailed", "REGISTRY", "Submission", "call_trace", "check", "count_params",
-    "describe", "expect_buffers", "expect_hooks_fire",
-    "expect_layers", "expect_modes", "expect_moves", "expect_nonlinear",
-    "expect_output_close", "expect_output_shape", "expect_parameters", "expect_printed",
-    "expect_printed_pattern", "expect_state_dict", "expect_total", "fail", "forward", "hooks_fired",
-    "layer_counts", "learner_line", "module_tree", "named_buffers", "named_parameters", "stray_tensors",
+    "ASPECTS",
+    "Check",
+    "CheckFailed",
+    "REGISTRY",
+    "Submission",
+    "call_trace",
+    "check",
+    "count_params",
+    "describe",
+    "expect_buffers",
+    "expect_hooks_fire",
+    "expect_layers",
+    "expect_modes",
+    "expect_moves",
+    "expect_nonlinear",
+    "expect_output_close",
+    "expect_output_shape",
+    "expect_parameters",
+    "expect_printed",
+    "expect_printed_pattern",
+    "expect_state_dict",
+    "expect_total",
+    "fail",
+    "forward",
+    "hooks_fired",
+    "layer_counts",
+    "learner_line",
+    "module_tree",
+    "named_buffers",
+    "named_parameters",
+    "stray_tensors",
 ]

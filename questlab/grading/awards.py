@@ -32,8 +32,14 @@ def _b64(data: bytes) -> str:
 
 def _fallback_sign(secret: str, quest: str, lesson_key: str, first_try: bool, passed_at: datetime) -> str:
     moment = passed_at if passed_at.tzinfo else passed_at.replace(tzinfo=UTC)
-    body = {"v": 1, "q": quest, "l": lesson_key, "f": bool(first_try), "t": int(moment.timestamp()),
-            "n": secrets.token_urlsafe(16)}
+    body = {
+        "v": 1,
+        "q": quest,
+        "l": lesson_key,
+        "f": bool(first_try),
+        "t": int(moment.timestamp()),
+        "n": secrets.token_urlsafe(16),
+    }
     payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
     signature = _b64(hmac.new(secret.encode(), TOKEN_CONTEXT + payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{signature}"

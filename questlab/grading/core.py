@@ -28,8 +28,14 @@ class CheckFailed(Exception):
         context: facts for the diagnoses (not shown), e.g. ``{"expected_layers": {...}}``.
     """
 
-    def __init__(self, key: str | None = None, *, params: dict[str, Any] | None = None,
-                 text: dict[str, str] | None = None, context: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        key: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        text: dict[str, str] | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(key or (text or {}).get("en", "check failed"))
         self.key = key
         self.params = params or {}
@@ -74,8 +80,13 @@ class Submission:
         """
         import torch
 
-        classes = [v for v in self.ns.values() if isinstance(v, type) and issubclass(v, torch.nn.Module)
-                   and getattr(v, "__module__", None) == "__main__"]
+        classes = [
+            v
+            for v in self.ns.values()
+            if isinstance(v, type)
+            and issubclass(v, torch.nn.Module)
+            and getattr(v, "__module__", None) == "__main__"
+        ]
         found = [c for c in classes if name is None or c.__name__ == name]
         if not found:
             raise CheckFailed("no_module_class", params={"name": name or "Model"})
@@ -93,8 +104,9 @@ class Submission:
         try:
             instance = cls(*args, **kwargs)
         except Exception as e:
-            raise CheckFailed("init_raised", params={"cls": cls.__name__, "error": describe(e)},
-                              context={"exception": e}) from e
+            raise CheckFailed(
+                "init_raised", params={"cls": cls.__name__, "error": describe(e)}, context={"exception": e}
+            ) from e
         if not args and not kwargs:
             self._models[name] = instance
         return instance

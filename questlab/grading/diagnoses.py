@@ -133,8 +133,9 @@ def super_init(sub: Submission, failure: BaseException) -> Finding | None:
             if super_line is None:
                 return Finding("diag_super_init_missing", {"cls": node.name})
             if first is not None and first[1] < super_line:
-                return Finding("diag_super_init_late", {"line": super_line, "attr": first[0],
-                                                         "assigned": first[1]})
+                return Finding(
+                    "diag_super_init_late", {"line": super_line, "attr": first[0], "assigned": first[1]}
+                )
     return None
 
 
@@ -153,11 +154,20 @@ def plain_list(sub: Submission, failure: BaseException) -> Finding | None:
             items = list(value.values()) if isinstance(value, dict) else value
             if isinstance(value, (list, tuple, dict)) and any(isinstance(v, torch.nn.Module) for v in items):
                 is_dict = isinstance(value, dict)
-                example = ('{"a": nn.Linear(...), "b": nn.Linear(...)}' if is_dict
-                           else "[nn.Linear(...), nn.Linear(...)]")
-                return Finding("diag_plain_list", {
-                    "attr": f"{prefix}.{attr}" if prefix else attr, "kind": type(value).__name__,
-                    "container": "ModuleDict" if is_dict else "ModuleList", "example": example})
+                example = (
+                    '{"a": nn.Linear(...), "b": nn.Linear(...)}'
+                    if is_dict
+                    else "[nn.Linear(...), nn.Linear(...)]"
+                )
+                return Finding(
+                    "diag_plain_list",
+                    {
+                        "attr": f"{prefix}.{attr}" if prefix else attr,
+                        "kind": type(value).__name__,
+                        "container": "ModuleDict" if is_dict else "ModuleList",
+                        "example": example,
+                    },
+                )
     return None
 
 
@@ -200,17 +210,25 @@ def unregistered_buffer(sub: Submission, failure: BaseException) -> Finding | No
     """
     model = sub.try_model()
     params, buffers = _expected(failure, "parameters"), _expected(failure, "buffers")
-    found = [name for name, t in (stray_tensors(model) if model is not None else [])
-             if not t.requires_grad and name not in params]
+    found = [
+        name
+        for name, t in (stray_tensors(model) if model is not None else [])
+        if not t.requires_grad and name not in params
+    ]
     found.sort(key=lambda name: name not in buffers)
     return Finding("diag_unregistered_buffer", {"attr": found[0]}) if found else None
 
 
 def _forward_calls(tree: ast.Module) -> list[ast.Call]:
     """Calls ``something.forward(...)`` other than ``super().forward(...)``, in source order."""
-    calls = [node for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-             and node.func.attr == "forward" and ast.unparse(node.func.value) != "super()"]
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "forward"
+        and ast.unparse(node.func.value) != "super()"
+    ]
     return sorted(calls, key=lambda node: (node.lineno, node.col_offset))
 
 
@@ -224,8 +242,10 @@ def forward_call(sub: Submission, failure: BaseException) -> Finding | None:
     node = calls[0]
     assert isinstance(node.func, ast.Attribute)
     args = ", ".join(ast.unparse(a) for a in [*node.args, *node.keywords])
-    return Finding("diag_forward_call", {"line": node.lineno, "call": ast.unparse(node),
-                                         "fixed": f"{ast.unparse(node.func.value)}({args})"})
+    return Finding(
+        "diag_forward_call",
+        {"line": node.lineno, "call": ast.unparse(node), "fixed": f"{ast.unparse(node.func.value)}({args})"},
+    )
 
 
 @diagnosis("layer_size", "structure", "parameters", "output")

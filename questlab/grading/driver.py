@@ -42,13 +42,22 @@ def learner_error(exc: BaseException | None) -> dict[str, Any] | None:
     if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
         return None
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    return {"type": type(exc).__name__, "message": message[:500], "line": api.learner_line(exc),
-            "syntax": isinstance(exc, SyntaxError)}
+    return {
+        "type": type(exc).__name__,
+        "message": message[:500],
+        "line": api.learner_line(exc),
+        "syntax": isinstance(exc, SyntaxError),
+    }
 
 
 def _run_one(check: api.Check, sub: api.Submission) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": check.name, "status": "pass", "failure": None, "diagnosis": None,
-                             "uses_output": check.uses_output}
+    entry: dict[str, Any] = {
+        "name": check.name,
+        "status": "pass",
+        "failure": None,
+        "diagnosis": None,
+        "uses_output": check.uses_output,
+    }
     failure: BaseException | None = None
     try:
         check.func(sub)
@@ -73,12 +82,21 @@ def _run_one(check: api.Check, sub: api.Submission) -> dict[str, Any]:
     return entry
 
 
-def run_checks(checks_source: str, ns: dict[str, Any], exc: BaseException | None,
-               learner_stdout: Callable[[], str], report: Callable[[Any], None]) -> None:
+def run_checks(
+    checks_source: str,
+    ns: dict[str, Any],
+    exc: BaseException | None,
+    learner_stdout: Callable[[], str],
+    report: Callable[[Any], None],
+) -> None:
     """Run ``checks_source`` against the learner's namespace and ``report()`` the raw results."""
     api.REGISTRY.clear()
-    raw: dict[str, Any] = {"harness": HARNESS_VERSION, "learner_error": learner_error(exc),
-                           "checks_error": None, "tests": []}
+    raw: dict[str, Any] = {
+        "harness": HARNESS_VERSION,
+        "learner_error": learner_error(exc),
+        "checks_error": None,
+        "tests": [],
+    }
     if raw["learner_error"] and raw["learner_error"]["syntax"]:
         report(raw)
         return

@@ -46,8 +46,13 @@ run_checks({checks!r}, learner_ns, learner_exception, learner_stdout, report)
 @cache
 def _bundle() -> str:
     here = Path(__file__).resolve().parent
-    codes = [(name, compile((here / f"{name}.py").read_text(encoding="utf-8"),
-                            f"questlab/grading/{name}.py", "exec")) for name in SANDBOX_MODULES]
+    codes = [
+        (
+            name,
+            compile((here / f"{name}.py").read_text(encoding="utf-8"), f"questlab/grading/{name}.py", "exec"),
+        )
+        for name in SANDBOX_MODULES
+    ]
     return base64.b64encode(zlib.compress(marshal.dumps(codes), 6)).decode("ascii")
 
 

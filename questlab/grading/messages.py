@@ -43,28 +43,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "wrong_parameters": {
         "en": "The registered parameters differ from what was asked. Missing: {missing}. Unexpected: {extra}. "
-              "Wrong shape: {wrong}.",
+        "Wrong shape: {wrong}.",
         "ko": "등록된 parameter가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
-              "shape이 틀린 것: {wrong}.",
+        "shape이 틀린 것: {wrong}.",
     },
     "wrong_buffers": {
         "en": "The registered buffers differ from what was asked. Missing: {missing}. Unexpected: {extra}. "
-              "Wrong shape: {wrong}.",
+        "Wrong shape: {wrong}.",
         "ko": "등록된 buffer가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
-              "shape이 틀린 것: {wrong}.",
+        "shape이 틀린 것: {wrong}.",
     },
     "buffer_should_not_persist": {
         "en": "The buffer `{name}` is saved in state_dict(), but it should not be: it can be recreated at any "
-              "time. Register it with `self.register_buffer(\"{attr}\", ..., persistent=False)`.",
+        'time. Register it with `self.register_buffer("{attr}", ..., persistent=False)`.',
         "ko": "buffer `{name}`이 state_dict()에 저장되는데, 언제든 다시 만들 수 있는 값이라 저장하지 않아야 "
-              "합니다. `self.register_buffer(\"{attr}\", ..., persistent=False)`로 등록하세요.",
+        '합니다. `self.register_buffer("{attr}", ..., persistent=False)`로 등록하세요.',
     },
     "buffer_should_persist": {
         "en": "The buffer `{name}` is registered with `persistent=False`, so it is left out of state_dict() and "
-              "lost with the checkpoint. Drop `persistent=False`: `self.register_buffer(\"{attr}\", ...)`.",
+        'lost with the checkpoint. Drop `persistent=False`: `self.register_buffer("{attr}", ...)`.',
         "ko": "buffer `{name}`이 `persistent=False`로 등록되어 state_dict()에서 빠지고 checkpoint에 "
-              "저장되지 않습니다. `persistent=False`를 빼고 `self.register_buffer(\"{attr}\", ...)`로 "
-              "등록하세요.",
+        '저장되지 않습니다. `persistent=False`를 빼고 `self.register_buffer("{attr}", ...)`로 '
+        "등록하세요.",
     },
     "wrong_total": {
         "en": "The model has {actual:,} parameters; it should have {expected:,}.",
@@ -76,14 +76,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "wrong_output_values": {
         "en": "The output values differ from the expected ones (largest difference {diff:.3g}, "
-              "tolerance {atol:g}).",
+        "tolerance {atol:g}).",
         "ko": "출력 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}, 허용 오차 {atol:g}).",
     },
     "not_nonlinear": {
         "en": "The model behaves like one linear map: stacked Linear layers need an activation such as ReLU "
-              "between them, or they collapse into a single layer.",
+        "between them, or they collapse into a single layer.",
         "ko": "model이 하나의 선형 변환처럼 동작합니다. Linear layer 사이에 ReLU 같은 activation이 없으면 "
-              "여러 층이 한 층으로 합쳐집니다.",
+        "여러 층이 한 층으로 합쳐집니다.",
     },
     "layers_not_called": {
         "en": "forward never calls {names}. Pass the input through every layer, e.g. `x = self.fc1(x)`.",
@@ -91,9 +91,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "activation_after_last": {
         "en": "An activation is applied after the last layer `{layer}`. The output should be raw scores "
-              "(logits): return `self.{layer}(x)` directly.",
+        "(logits): return `self.{layer}(x)` directly.",
         "ko": "마지막 layer `{layer}` 뒤에 activation이 적용됩니다. 출력은 가공하지 않은 점수(logit)여야 "
-              "하므로 `self.{layer}(x)`를 그대로 return하세요.",
+        "하므로 `self.{layer}(x)`를 그대로 return하세요.",
     },
     "hooks_not_fired": {
         "en": "Forward hooks of {modules} did not fire when the model was called.",
@@ -138,81 +138,81 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- diagnoses ------------------------------------------------------------
     "diag_plain_list": {
         "en": "`self.{attr}` is a plain Python {kind}, so PyTorch does not see the layers in it: "
-              "parameters() misses them and they are never trained. Use `nn.{container}` instead, "
-              "e.g. `self.{attr} = nn.{container}({example})`.",
+        "parameters() misses them and they are never trained. Use `nn.{container}` instead, "
+        "e.g. `self.{attr} = nn.{container}({example})`.",
         "ko": "`self.{attr}`이 평범한 Python {kind}라서 PyTorch가 그 안의 layer를 보지 못합니다. "
-              "parameters()에 빠지고 학습되지도 않습니다. `self.{attr} = nn.{container}({example})`처럼 "
-              "`nn.{container}`을 쓰세요.",
+        "parameters()에 빠지고 학습되지도 않습니다. `self.{attr} = nn.{container}({example})`처럼 "
+        "`nn.{container}`을 쓰세요.",
     },
     "diag_super_init_missing": {
         "en": "`{cls}.__init__` never calls `super().__init__()`. nn.Module must set itself up before "
-              "you assign layers: make `super().__init__()` the first line of `__init__`.",
+        "you assign layers: make `super().__init__()` the first line of `__init__`.",
         "ko": "`{cls}.__init__`에서 `super().__init__()`를 호출하지 않습니다. layer를 대입하기 전에 "
-              "nn.Module이 준비되어야 하므로 `super().__init__()`를 `__init__`의 첫 줄에 두세요.",
+        "nn.Module이 준비되어야 하므로 `super().__init__()`를 `__init__`의 첫 줄에 두세요.",
     },
     "diag_super_init_late": {
         "en": "`super().__init__()` is called on line {line}, after `self.{attr}` is assigned on line "
-              "{assigned}. nn.Module must be set up first: move `super().__init__()` to the top of "
-              "`__init__`.",
+        "{assigned}. nn.Module must be set up first: move `super().__init__()` to the top of "
+        "`__init__`.",
         "ko": "`super().__init__()`가 {line}번째 줄에서 호출되는데, `self.{attr}`는 그보다 앞선 "
-              "{assigned}번째 줄에서 대입됩니다. `super().__init__()`를 `__init__` 맨 위로 옮기세요.",
+        "{assigned}번째 줄에서 대입됩니다. `super().__init__()`를 `__init__` 맨 위로 옮기세요.",
     },
     "diag_plain_tensor": {
         "en": "`self.{attr}` is a plain tensor (shape {shape}), not an nn.Parameter, so parameters() does "
-              "not include it and an optimizer would never update it. Wrap it: "
-              "`self.{attr} = nn.Parameter(...)`, or use an nn.Linear layer.",
+        "not include it and an optimizer would never update it. Wrap it: "
+        "`self.{attr} = nn.Parameter(...)`, or use an nn.Linear layer.",
         "ko": "`self.{attr}`이 nn.Parameter가 아닌 평범한 tensor(shape {shape})라서 parameters()에 "
-              "포함되지 않고 optimizer가 갱신하지도 않습니다. `self.{attr} = nn.Parameter(...)`로 감싸거나 "
-              "nn.Linear layer를 쓰세요.",
+        "포함되지 않고 optimizer가 갱신하지도 않습니다. `self.{attr} = nn.Parameter(...)`로 감싸거나 "
+        "nn.Linear layer를 쓰세요.",
     },
     "diag_unregistered_buffer": {
         "en": "`self.{attr}` is a tensor stored as a plain attribute, so it is not in state_dict() and "
-              "does not move with `model.to(...)`. Register it: `self.register_buffer(\"{attr}\", ...)`.",
+        'does not move with `model.to(...)`. Register it: `self.register_buffer("{attr}", ...)`.',
         "ko": "`self.{attr}`이 평범한 속성으로 저장된 tensor라서 state_dict()에 없고 `model.to(...)`로 "
-              "함께 옮겨지지 않습니다. `self.register_buffer(\"{attr}\", ...)`로 등록하세요.",
+        '함께 옮겨지지 않습니다. `self.register_buffer("{attr}", ...)`로 등록하세요.',
     },
     "diag_buffer_not_parameter": {
         "en": "`{attr}` is registered as a buffer, so it is not in parameters() and an optimizer never "
-              "updates it. A learned value is an nn.Parameter: `self.{attr} = nn.Parameter(...)`.",
+        "updates it. A learned value is an nn.Parameter: `self.{attr} = nn.Parameter(...)`.",
         "ko": "`{attr}`이 buffer로 등록되어 있어서 parameters()에 없고 optimizer가 갱신하지 않습니다. "
-              "학습되는 값은 nn.Parameter입니다: `self.{attr} = nn.Parameter(...)`.",
+        "학습되는 값은 nn.Parameter입니다: `self.{attr} = nn.Parameter(...)`.",
     },
     "diag_parameter_not_buffer": {
         "en": "`{attr}` is registered as an nn.Parameter, so parameters() lists it as a learned value. It "
-              "is not learned, so it belongs in a buffer: `self.register_buffer(\"{attr}\", ...)`.",
+        'is not learned, so it belongs in a buffer: `self.register_buffer("{attr}", ...)`.',
         "ko": "`{attr}`이 nn.Parameter로 등록되어 parameters()에 학습되는 값으로 잡힙니다. 학습하지 않는 "
-              "값이니 buffer로 등록하세요: `self.register_buffer(\"{attr}\", ...)`.",
+        '값이니 buffer로 등록하세요: `self.register_buffer("{attr}", ...)`.',
     },
     "diag_leaf_inplace": {
         "en": "PyTorch refused to change a tensor that requires grad in place (`-=`, `.add_()`, ...) while "
-              "autograd was recording. Do the update inside `with torch.no_grad():`.",
+        "autograd was recording. Do the update inside `with torch.no_grad():`.",
         "ko": "autograd가 기록하는 중에 requires_grad인 tensor를 in-place(`-=`, `.add_()` 등)로 바꾸려 해서 "
-              "PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
+        "PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
     },
     "diag_leaf_inplace_line": {
         "en": "Line {line} changes a tensor that requires grad in place (`-=`, `.add_()`, ...) while autograd "
-              "is recording, and PyTorch refuses that. Do the update inside `with torch.no_grad():`.",
+        "is recording, and PyTorch refuses that. Do the update inside `with torch.no_grad():`.",
         "ko": "{line}번째 줄에서 autograd가 기록하는 중에 requires_grad인 tensor를 in-place(`-=`, `.add_()` "
-              "등)로 바꾸려 해서 PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
+        "등)로 바꾸려 해서 PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
     },
     "diag_layer_size": {
         "en": "Some layers have the wrong size (expected → actual parameters): {table}. "
-              "An nn.Linear(in, out) has in × out weights plus out biases.",
+        "An nn.Linear(in, out) has in × out weights plus out biases.",
         "ko": "크기가 틀린 layer가 있습니다 (기대 → 실제 parameter 수): {table}. "
-              "nn.Linear(in, out)은 in × out개의 weight와 out개의 bias를 가집니다.",
+        "nn.Linear(in, out)은 in × out개의 weight와 out개의 bias를 가집니다.",
     },
     "diag_missing_activation": {
         "en": "There is no activation between `{before}` and `{after}` in forward: the output of "
-              "`{before}` goes straight into `{after}`. Apply ReLU in between, e.g. "
-              "`x = self.act(self.{before}(x))`.",
+        "`{before}` goes straight into `{after}`. Apply ReLU in between, e.g. "
+        "`x = self.act(self.{before}(x))`.",
         "ko": "forward에서 `{before}`와 `{after}` 사이에 activation이 없습니다. `{before}`의 출력이 "
-              "그대로 `{after}`로 들어갑니다. `x = self.act(self.{before}(x))`처럼 사이에 ReLU를 넣으세요.",
+        "그대로 `{after}`로 들어갑니다. `x = self.act(self.{before}(x))`처럼 사이에 ReLU를 넣으세요.",
     },
     "diag_forward_call": {
         "en": "Line {line} calls `{call}` directly. Calling `.forward()` skips PyTorch's hooks; call the "
-              "module itself instead: `{fixed}`.",
+        "module itself instead: `{fixed}`.",
         "ko": "{line}번째 줄에서 `{call}`을 직접 호출합니다. `.forward()`를 직접 부르면 PyTorch의 hook이 "
-              "실행되지 않으니 module 자체를 호출하세요: `{fixed}`.",
+        "실행되지 않으니 module 자체를 호출하세요: `{fixed}`.",
     },
     # -- run-level errors --------------------------------------------------------
     "syntax_error": {
@@ -253,9 +253,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "grader_broken": {
         "en": "The checks for this exercise failed to run. This is a problem with the exercise, not your "
-              "code; please report it.",
+        "code; please report it.",
         "ko": "이 연습 문제의 검사가 실행되지 못했습니다. "
-              "코드 문제가 아니라 연습 문제의 문제이니 신고해 주세요.",
+        "코드 문제가 아니라 연습 문제의 문제이니 신고해 주세요.",
     },
     "output_truncated": {
         "en": "[output truncated: showing the first {shown:,} of {total:,} characters]",
@@ -268,8 +268,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def localize(key: str, params: dict[str, Any] | None = None, locale: str = "en",
-             text: dict[str, str] | None = None) -> str:
+def localize(
+    key: str, params: dict[str, Any] | None = None, locale: str = "en", text: dict[str, str] | None = None
+) -> str:
     """Return the sentence for ``key`` in ``locale``, formatted with ``params``.
 
     Args:

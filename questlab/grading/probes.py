@@ -17,12 +17,44 @@ from typing import Any
 from questlab.grading.core import CheckFailed, Submission, describe
 
 #: Names of torch functions that make a network non-linear (as seen by a TorchFunctionMode).
-ACTIVATIONS = frozenset({
-    "relu", "relu_", "relu6", "gelu", "sigmoid", "sigmoid_", "tanh", "tanh_", "silu", "leaky_relu",
-    "leaky_relu_", "elu", "elu_", "selu", "celu", "softplus", "mish", "hardtanh", "hardswish",
-    "hardsigmoid", "prelu", "rrelu", "softmax", "log_softmax", "glu", "threshold", "clamp", "clamp_",
-    "clamp_min", "clamp_min_", "maximum", "logsigmoid", "softsign", "tanhshrink",
-})
+ACTIVATIONS = frozenset(
+    {
+        "relu",
+        "relu_",
+        "relu6",
+        "gelu",
+        "sigmoid",
+        "sigmoid_",
+        "tanh",
+        "tanh_",
+        "silu",
+        "leaky_relu",
+        "leaky_relu_",
+        "elu",
+        "elu_",
+        "selu",
+        "celu",
+        "softplus",
+        "mish",
+        "hardtanh",
+        "hardswish",
+        "hardsigmoid",
+        "prelu",
+        "rrelu",
+        "softmax",
+        "log_softmax",
+        "glu",
+        "threshold",
+        "clamp",
+        "clamp_",
+        "clamp_min",
+        "clamp_min_",
+        "maximum",
+        "logsigmoid",
+        "softsign",
+        "tanhshrink",
+    }
+)
 
 
 def _names(items: Iterable[str], limit: int = 6) -> str:
@@ -44,8 +76,10 @@ def module_tree(model: Any) -> list[dict[str, Any]]:
     ``name`` is dotted (``"blocks.0.conv"``); the root module is ``""``; ``params``
     counts the submodule's parameters including its children's.
     """
-    return [{"name": name, "class": type(m).__name__, "params": count_params(m)}
-            for name, m in model.named_modules()]
+    return [
+        {"name": name, "class": type(m).__name__, "params": count_params(m)}
+        for name, m in model.named_modules()
+    ]
 
 
 def named_parameters(model: Any) -> dict[str, tuple[int, ...]]:
@@ -65,8 +99,11 @@ def count_params(model: Any, trainable_only: bool = False) -> int:
 
 def layer_counts(model: Any) -> dict[str, int]:
     """Parameters per submodule that holds parameters itself: ``{"fc1": 200960, ...}``."""
-    return {name or "(model)": sum(p.numel() for p in m.parameters(recurse=False))
-            for name, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))}
+    return {
+        name or "(model)": sum(p.numel() for p in m.parameters(recurse=False))
+        for name, m in model.named_modules()
+        if any(True for _ in m.parameters(recurse=False))
+    }
 
 
 def stray_tensors(model: Any) -> list[tuple[str, Any]]:
@@ -97,8 +134,11 @@ def forward(model: Any, x: Any, call: Callable[[Any, Any], Any] | None = None) -
         with torch.no_grad():
             return call(model, x) if call else model(x)
     except Exception as e:
-        raise CheckFailed("forward_raised", params={"shape": _shape(x.shape), "error": describe(e)},
-                          context={"exception": e}) from e
+        raise CheckFailed(
+            "forward_raised",
+            params={"shape": _shape(x.shape), "error": describe(e)},
+            context={"exception": e},
+        ) from e
 
 
 def expect_output_shape(model: Any, x: Any, shape: tuple[int, ...]) -> Any:
@@ -112,9 +152,14 @@ def expect_output_shape(model: Any, x: Any, shape: tuple[int, ...]) -> Any:
     out = forward(model, x)
     actual = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
     if actual != tuple(shape):
-        raise CheckFailed("wrong_output_shape", params={
-            "input": _shape(x.shape), "actual": _shape(actual) if isinstance(actual, tuple) else actual,
-            "expected": _shape(shape)})
+        raise CheckFailed(
+            "wrong_output_shape",
+            params={
+                "input": _shape(x.shape),
+                "actual": _shape(actual) if isinstance(actual, tuple) else actual,
+                "expected": _shape(shape),
+            },
+        )
     return out
 
 
@@ -127,8 +172,10 @@ def expect_output_close(actual: Any, expected: Any, atol: float = 1e-5, rtol: fl
     import torch
 
     if tuple(actual.shape) != tuple(expected.shape):
-        raise CheckFailed("wrong_output_shape", params={
-            "input": "-", "actual": _shape(actual.shape), "expected": _shape(expected.shape)})
+        raise CheckFailed(
+            "wrong_output_shape",
+            params={"input": "-", "actual": _shape(actual.shape), "expected": _shape(expected.shape)},
+        )
     if not torch.allclose(actual.double(), expected.double(), atol=atol, rtol=rtol):
         diff = float((actual.double() - expected.double()).abs().max())
         raise CheckFailed("wrong_output_values", params={"diff": diff, "atol": atol})
@@ -143,16 +190,22 @@ def expect_parameters(model: Any, expected: dict[str, tuple[int, ...]]) -> None:
     actual = named_parameters(model)
     missing = [n for n in expected if n not in actual]
     extra = [n for n in actual if n not in expected]
-    wrong = [f"{n} {_shape(actual[n])} ≠ {_shape(s)}" for n, s in expected.items()
-             if n in actual and tuple(actual[n]) != tuple(s)]
+    wrong = [
+        f"{n} {_shape(actual[n])} ≠ {_shape(s)}"
+        for n, s in expected.items()
+        if n in actual and tuple(actual[n]) != tuple(s)
+    ]
     if missing or extra or wrong:
-        raise CheckFailed("wrong_parameters", params={
-            "missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)},
-            context={"expected_parameters": {k: list(v) for k, v in expected.items()}})
+        raise CheckFailed(
+            "wrong_parameters",
+            params={"missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)},
+            context={"expected_parameters": {k: list(v) for k, v in expected.items()}},
+        )
 
 
-def expect_buffers(model: Any, expected: dict[str, tuple[int, ...]],
-                   non_persistent: Iterable[str] = ()) -> None:
+def expect_buffers(
+    model: Any, expected: dict[str, tuple[int, ...]], non_persistent: Iterable[str] = ()
+) -> None:
     """Check the registered buffers' dotted names and shapes exactly, and which stay out of ``state_dict()``.
 
     ``non_persistent`` names the buffers registered with ``persistent=False``; every
@@ -167,19 +220,26 @@ def expect_buffers(model: Any, expected: dict[str, tuple[int, ...]],
     context = {"expected_buffers": {k: list(v) for k, v in expected.items()}}
     missing = [n for n in expected if n not in actual]
     extra = [n for n in actual if n not in expected]
-    wrong = [f"{n} {_shape(actual[n])} ≠ {_shape(s)}" for n, s in expected.items()
-             if n in actual and tuple(actual[n]) != tuple(s)]
+    wrong = [
+        f"{n} {_shape(actual[n])} ≠ {_shape(s)}"
+        for n, s in expected.items()
+        if n in actual and tuple(actual[n]) != tuple(s)
+    ]
     if missing or extra or wrong:
-        raise CheckFailed("wrong_buffers", params={
-            "missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)}, context=context)
+        raise CheckFailed(
+            "wrong_buffers",
+            params={"missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)},
+            context=context,
+        )
     modules = dict(model.named_modules())
     transient = set(non_persistent)
     for name in expected:
         owner, _, attr = name.rpartition(".")
         persists = attr not in modules[owner]._non_persistent_buffers_set
         if name in transient and persists:
-            raise CheckFailed("buffer_should_not_persist", params={"name": name, "attr": attr},
-                              context=context)
+            raise CheckFailed(
+                "buffer_should_not_persist", params={"name": name, "attr": attr}, context=context
+            )
         if name not in transient and not persists:
             raise CheckFailed("buffer_should_persist", params={"name": name, "attr": attr}, context=context)
 
@@ -192,8 +252,11 @@ def expect_total(model: Any, total: int, layers: dict[str, int] | None = None) -
     """
     actual = count_params(model)
     if actual != total:
-        raise CheckFailed("wrong_total", params={"actual": actual, "expected": total},
-                          context={"expected_layers": layers or {}})
+        raise CheckFailed(
+            "wrong_total",
+            params={"actual": actual, "expected": total},
+            context={"expected_layers": layers or {}},
+        )
 
 
 def expect_layers(model: Any, expected: dict[str, Any]) -> None:
@@ -210,12 +273,21 @@ def expect_layers(model: Any, expected: dict[str, Any]) -> None:
         want = f"nn.{type(template).__name__}({template.extra_repr()})"
         got = modules.get(name)
         if got is None:
-            raise CheckFailed("missing_submodule", params={"name": name, "expected": want},
-                              context={"expected_layers": counts})
+            raise CheckFailed(
+                "missing_submodule",
+                params={"name": name, "expected": want},
+                context={"expected_layers": counts},
+            )
         if type(got) is not type(template) or got.extra_repr() != template.extra_repr():
-            raise CheckFailed("wrong_submodule", params={
-                "name": name, "expected": want, "actual": f"{type(got).__name__}({got.extra_repr()})"},
-                context={"expected_layers": counts})
+            raise CheckFailed(
+                "wrong_submodule",
+                params={
+                    "name": name,
+                    "expected": want,
+                    "actual": f"{type(got).__name__}({got.extra_repr()})",
+                },
+                context={"expected_layers": counts},
+            )
 
 
 def call_trace(model: Any, x: Any, call: Callable[[Any, Any], Any] | None = None) -> list[tuple[str, str]]:
@@ -234,8 +306,11 @@ def call_trace(model: Any, x: Any, call: Callable[[Any, Any], Any] | None = None
             events.append(("function", getattr(func, "__name__", str(func))))
             return func(*args, **(kwargs or {}))
 
-    handles = [m.register_forward_pre_hook(lambda _m, _a, name=name: events.append(("module", name)))
-               for name, m in model.named_modules() if name and not any(True for _ in m.children())]
+    handles = [
+        m.register_forward_pre_hook(lambda _m, _a, name=name: events.append(("module", name)))
+        for name, m in model.named_modules()
+        if name and not any(True for _ in m.children())
+    ]
     try:
         with Recorder():
             forward(model, x, call)
@@ -271,8 +346,10 @@ def expect_nonlinear(model: Any, x: Any, layers: list[str]) -> None:
 def hooks_fired(model: Any, x: Any, call: Callable[[Any, Any], Any] | None = None) -> set[str]:
     """Dotted names of submodules whose forward hooks fired while ``call(model, x)`` ran."""
     fired: set[str] = set()
-    handles = [m.register_forward_hook(lambda _m, _i, _o, name=name: fired.add(name or "(model)"))
-               for name, m in model.named_modules()]
+    handles = [
+        m.register_forward_hook(lambda _m, _i, _o, name=name: fired.add(name or "(model)"))
+        for name, m in model.named_modules()
+    ]
     try:
         forward(model, x, call)
     finally:
@@ -281,8 +358,9 @@ def hooks_fired(model: Any, x: Any, call: Callable[[Any, Any], Any] | None = Non
     return fired
 
 
-def expect_hooks_fire(model: Any, x: Any, names: Iterable[str],
-                      call: Callable[[Any, Any], Any] | None = None) -> None:
+def expect_hooks_fire(
+    model: Any, x: Any, names: Iterable[str], call: Callable[[Any, Any], Any] | None = None
+) -> None:
     """Check that the forward hooks of every submodule in ``names`` fire when the model is called.
 
     Raises:
@@ -313,8 +391,11 @@ def expect_moves(model: Any, target: Any = None) -> None:
         return t.dtype if isinstance(target, torch.dtype) else t.device.type
 
     want = target if isinstance(target, torch.dtype) else torch.device(target).type
-    left = [name for name, t in [*moved.named_parameters(), *moved.named_buffers(), *stray_tensors(moved)]
-            if t.is_floating_point() and where(t) != want]
+    left = [
+        name
+        for name, t in [*moved.named_parameters(), *moved.named_buffers(), *stray_tensors(moved)]
+        if t.is_floating_point() and where(t) != want
+    ]
     if left:
         raise CheckFailed("not_moved", params={"target": str(target), "names": _names(left)})
 
@@ -331,8 +412,13 @@ def _save_and_load(state: Any) -> Any:
         return copy.deepcopy(state)
 
 
-def expect_state_dict(model: Any, keys: Iterable[str] | None = None,
-                      make: Callable[[], Any] | None = None, x: Any = None, serialize: bool = False) -> None:
+def expect_state_dict(
+    model: Any,
+    keys: Iterable[str] | None = None,
+    make: Callable[[], Any] | None = None,
+    x: Any = None,
+    serialize: bool = False,
+) -> None:
     """Check ``state_dict()`` keys and, with ``make`` and ``x``, a save/load round trip.
 
     The round trip loads a copy of the state into ``make()`` with ``load_state_dict``
@@ -380,8 +466,9 @@ def expect_modes(model: Any, x: Any = None, differs: bool = False) -> None:
         getattr(model, mode)()
         for name, m in model.named_modules():
             if m.training != flag:
-                raise CheckFailed("mode_flag", params={"mode": mode, "name": name or "(model)",
-                                                       "actual": m.training})
+                raise CheckFailed(
+                    "mode_flag", params={"mode": mode, "name": name or "(model)", "actual": m.training}
+                )
     if differs and x is not None:
         model.eval()
         e1, e2 = forward(model, x), forward(model, x)
@@ -405,8 +492,9 @@ def expect_printed(sub: Submission, line: str) -> None:
         raise CheckFailed("output_missing_line", params={"line": line})
 
 
-def expect_printed_pattern(sub: Submission, pattern: str, expected: str | None = None,
-                           example: str | None = None) -> str:
+def expect_printed_pattern(
+    sub: Submission, pattern: str, expected: str | None = None, example: str | None = None
+) -> str:
     """Check that a printed line matches the regex ``pattern``; with ``expected``, its group 1 equals it.
 
     Returns:
@@ -423,6 +511,7 @@ def expect_printed_pattern(sub: Submission, pattern: str, expected: str | None =
         for line, m in matches:
             if (m.group(1) if m.groups() else m.group(0)) == expected:
                 return line
-        raise CheckFailed("output_wrong_value", params={
-            "actual": matches[-1][0].strip(), "expected": example or expected})
+        raise CheckFailed(
+            "output_wrong_value", params={"actual": matches[-1][0].strip(), "expected": example or expected}
+        )
     return matches[0][0]

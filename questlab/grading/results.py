@@ -16,8 +16,13 @@ RESULTS_VERSION = 1
 #: Characters of output kept per test before the truncation notice.
 OUTPUT_CAP = 4000
 
-_RUNNER_ERRORS = {"timeout": "run_timeout", "memory": "run_memory", "output_limit": "run_output_limit",
-                  "killed": "run_killed", "busy": "run_busy"}
+_RUNNER_ERRORS = {
+    "timeout": "run_timeout",
+    "memory": "run_memory",
+    "output_limit": "run_output_limit",
+    "killed": "run_killed",
+    "busy": "run_busy",
+}
 
 
 def cap_output(text: str | None, locale: str, total: int | None = None) -> str | None:
@@ -38,8 +43,13 @@ def cap_output(text: str | None, locale: str, total: int | None = None) -> str |
 
 
 def _error(message: str, locale: str, tests: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"version": RESULTS_VERSION, "status": "error", "message": message, "locale": locale,
-            "tests": tests or []}
+    return {
+        "version": RESULTS_VERSION,
+        "status": "error",
+        "message": message,
+        "locale": locale,
+        "tests": tests or [],
+    }
 
 
 def _test(raw: dict[str, Any], stdout: str, locale: str, explained: dict[str, str]) -> dict[str, Any]:
@@ -62,8 +72,13 @@ def _test(raw: dict[str, Any], stdout: str, locale: str, explained: dict[str, st
         output = cap_output(stdout, locale)
     else:
         output = cap_output(raw.get("output"), locale, raw.get("output_length"))
-    return {"name": str(raw.get("name", "")), "status": status, "message": message, "output": output,
-            "diagnosis": diagnosis.get("name") if status != "pass" and diagnosis else None}
+    return {
+        "name": str(raw.get("name", "")),
+        "status": status,
+        "message": message,
+        "output": output,
+        "diagnosis": diagnosis.get("name") if status != "pass" and diagnosis else None,
+    }
 
 
 def grading_from_run(result: Any, locale: str = "en") -> dict[str, Any]:
@@ -106,9 +121,17 @@ def grading_from_run(result: Any, locale: str = "en") -> dict[str, Any]:
         if learner.get("message"):
             error = f"{error}: {learner.get('message')}"
         params = {"error": error, "line": learner.get("line"), "detail": detail}
-        key = "syntax_error" if learner.get("syntax") else (
-            "learner_raised" if learner.get("line") else "learner_raised_noline")
+        key = (
+            "syntax_error"
+            if learner.get("syntax")
+            else ("learner_raised" if learner.get("line") else "learner_raised_noline")
+        )
         return _error(localize(key, params, locale).rstrip(), locale, tests)
     failed = any(t["status"] != "pass" for t in tests)
-    return {"version": RESULTS_VERSION, "status": "fail" if failed or not tests else "pass", "message": None,
-            "locale": locale, "tests": tests}
+    return {
+        "version": RESULTS_VERSION,
+        "status": "fail" if failed or not tests else "pass",
+        "message": None,
+        "locale": locale,
+        "tests": tests,
+    }

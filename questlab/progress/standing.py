@@ -46,7 +46,9 @@ def level_for_xp(quest: Quest, xp: int) -> int:
     return level
 
 
-def standing(quest: Quest, locale: str, xp: int = 0, lessons_done: int = 0, achievements_done: int = 0) -> Standing:
+def standing(
+    quest: Quest, locale: str, xp: int = 0, lessons_done: int = 0, achievements_done: int = 0
+) -> Standing:
     """Compute the status strip for a learner.
 
     Args:

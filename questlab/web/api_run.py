@@ -26,10 +26,23 @@ def busy_response(retry_after_s: float, message: str, status_code: int) -> JSONR
 
     seconds = max(1, math.ceil(retry_after_s))
     return JSONResponse(
-        {"version": RESULT_VERSION, "status": "busy", "message": message, "retry_after": seconds,
-         "stdout": "", "stderr": "", "truncated": False, "exit_code": None, "duration_ms": 0, "cpu_ms": 0,
-         "traceback": None, "images": [], "modules": []},
-        status_code=status_code, headers={"Retry-After": str(seconds)},
+        {
+            "version": RESULT_VERSION,
+            "status": "busy",
+            "message": message,
+            "retry_after": seconds,
+            "stdout": "",
+            "stderr": "",
+            "truncated": False,
+            "exit_code": None,
+            "duration_ms": 0,
+            "cpu_ms": 0,
+            "traceback": None,
+            "images": [],
+            "modules": [],
+        },
+        status_code=status_code,
+        headers={"Retry-After": str(seconds)},
     )
 
 
@@ -51,11 +64,14 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
 
     runner = request.app.state.runner
     if runner is None:
-        return JSONResponse({"status": "error", "message": "code running is turned off on this server"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "error", "message": "code running is turned off on this server"}, status_code=503
+        )
     wait = limiter(request).hit(visitor_key(request))
     if wait:
-        return busy_response(wait, f"too many runs: at most {limiter(request).limit} a minute; retry soon", 429)
+        return busy_response(
+            wait, f"too many runs: at most {limiter(request).limit} a minute; retry soon", 429
+        )
     try:
         result = await runner.run(body.code)
     except RunnerBusy as busy:

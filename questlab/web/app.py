@@ -19,9 +19,9 @@ from questlab.db import Database
 from questlab.settings import Settings
 from questlab.web.community_api import community_error
 from questlab.web.csrf import CSRFMiddleware
+from questlab.web.metrics import Metrics
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.routes import api_router, page_router
-from questlab.web.metrics import Metrics
 from questlab.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger("questlab")
@@ -37,8 +37,9 @@ def load_content(settings: Settings) -> Catalog:
     return catalog
 
 
-def create_app(settings: Settings | None = None, *, catalog: Catalog | None = None,
-               database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, catalog: Catalog | None = None, database: Database | None = None
+) -> FastAPI:
     """Build the questlab application.
 
     Args:
@@ -70,8 +71,13 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
             if database is None:
                 db.dispose()
 
-    app = FastAPI(title="questlab", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="questlab",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.state.settings = settings
     app.state.catalog = catalog
     app.state.db = db

@@ -83,8 +83,12 @@ class CSRFMiddleware:
             given = headers.get(HEADER.encode(), b"").decode("latin-1")
             if not is_form and not tokens_match(token, given):
                 response = JSONResponse(
-                    {"detail": "missing or wrong CSRF token: send the questlab_csrf cookie's value "
-                               "in the X-CSRF-Token header"}, status_code=403)
+                    {
+                        "detail": "missing or wrong CSRF token: send the questlab_csrf cookie's value "
+                        "in the X-CSRF-Token header"
+                    },
+                    status_code=403,
+                )
                 await response(scope, receive, send)
                 return
         new_token = None
@@ -96,7 +100,8 @@ class CSRFMiddleware:
             if message["type"] == "http.response.start" and new_token is not None:
                 flags = "; Path=/; SameSite=Lax; Max-Age=31536000" + ("; Secure" if self.secure else "")
                 message["headers"] = list(message.get("headers", [])) + [
-                    (b"set-cookie", f"{COOKIE}={new_token}{flags}".encode())]
+                    (b"set-cookie", f"{COOKIE}={new_token}{flags}".encode())
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

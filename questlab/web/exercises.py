@@ -66,9 +66,14 @@ def write_attempts(request: Request, response: JSONResponse, attempts: dict[str,
     """Store ``attempts`` in the signed cookie."""
     items = list(attempts.items())[-ATTEMPTS_MAX:]
     payload = base64.urlsafe_b64encode(json.dumps(dict(items), separators=(",", ":")).encode()).decode()
-    response.set_cookie(ATTEMPTS_COOKIE, f"{payload}.{_sign(request.app.state.secret_key, payload)}",
-                        max_age=365 * 86400, samesite="lax", httponly=True,
-                        secure=request.app.state.settings.https)
+    response.set_cookie(
+        ATTEMPTS_COOKIE,
+        f"{payload}.{_sign(request.app.state.secret_key, payload)}",
+        max_age=365 * 86400,
+        samesite="lax",
+        httponly=True,
+        secure=request.app.state.settings.https,
+    )
 
 
 def exercise_hash(quest: str, lesson_key: str) -> str:
@@ -76,8 +81,9 @@ def exercise_hash(quest: str, lesson_key: str) -> str:
     return hashlib.sha256(f"{quest}/{lesson_key}".encode()).hexdigest()[:10]
 
 
-async def submit(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str,
-                 body: Submission) -> JSONResponse:
+async def submit(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str, body: Submission
+) -> JSONResponse:
     """Grade ``body.code`` against the lesson's checks.
 
     Returns:
@@ -98,8 +104,13 @@ async def submit(request: Request, quest_slug: str, chapter_slug: str, lesson_sl
     try:
         result = await runner.run(body.code, harness=build_harness(exercise.checks))
     except RunnerBusy as busy:
-        refused = {"version": RESULTS_VERSION, "status": "error", "locale": locale, "tests": [],
-                   "message": localize("run_busy", None, locale)}
+        refused = {
+            "version": RESULTS_VERSION,
+            "status": "error",
+            "locale": locale,
+            "tests": [],
+            "message": localize("run_busy", None, locale),
+        }
         retry = str(max(1, round(busy.retry_after_s)))
         return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
     results: dict[str, Any] = grading_from_run(result, locale)
@@ -121,8 +132,9 @@ async def submit(request: Request, quest_slug: str, chapter_slug: str, lesson_sl
                 xp = awards.record_exercise_pass(session, user_id, quest, lesson.key, first_try)
         else:
             xp = 0 if passed_before else awards.exercise_xp(quest, first_try)
-            token = awards.sign_exercise_pass(request.app.state.secret_key, quest.slug, lesson.key, first_try,
-                                              datetime.now(UTC))
+            token = awards.sign_exercise_pass(
+                request.app.state.secret_key, quest.slug, lesson.key, first_try, datetime.now(UTC)
+            )
     results.update(xp_awarded=xp, first_try=first_try and passed, attempts=before + 1, completion_token=token)
     response = JSONResponse(results)
     write_attempts(request, response, attempts)

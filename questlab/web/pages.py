@@ -38,15 +38,23 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
     """Template variables every page and fragment gets: request, settings, user, CSRF token, banners."""
     runner = request.app.state.runner
     return {
-        "request": request, "settings": request.app.state.settings,
+        "request": request,
+        "settings": request.app.state.settings,
         "sandbox_warning": runner is not None and not runner.sandboxed,
-        "user": current_user(request), "csrf_token": csrf_token(request),
+        "user": current_user(request),
+        "csrf_token": csrf_token(request),
         "other_locales": [loc for loc in LOCALES if loc != locale],
     }
 
 
-def page(request: Request, template: str, status_code: int = 200, cache_key: tuple | None = None,
-         fragments: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+def page(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    cache_key: tuple | None = None,
+    fragments: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     """Render a full page in the visitor's locale; remember an explicit ``?lang`` in a cookie.
 
     Args:
@@ -80,8 +88,9 @@ def page(request: Request, template: str, status_code: int = 200, cache_key: tup
     response = HTMLResponse(html, status_code=status_code)
     chosen = request.query_params.get("lang")
     if chosen in LOCALES and request.cookies.get(COOKIE) != chosen:
-        response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="lax",
-                            secure=settings.https, httponly=True)
+        response.set_cookie(
+            COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.https, httponly=True
+        )
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
@@ -98,8 +107,9 @@ def get_quest(request: Request, quest_slug: str) -> Quest:
     return quest
 
 
-def get_lesson(request: Request, quest_slug: str, chapter_slug: str,
-               lesson_slug: str) -> tuple[Quest, Lesson]:
+def get_lesson(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str
+) -> tuple[Quest, Lesson]:
     """Return the served quest and lesson.
 
     Raises:
@@ -137,8 +147,15 @@ async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
     from questlab.web.community_pages import quest_report_counts
 
     strip, done, unlocked = learner_standing(request, quest, locale)
-    return page(request, "quest.html", quest=quest, standing=strip, done=done, unlocked=unlocked,
-                report_counts=quest_report_counts(request, quest))
+    return page(
+        request,
+        "quest.html",
+        quest=quest,
+        standing=strip,
+        done=done,
+        unlocked=unlocked,
+        report_counts=quest_report_counts(request, quest),
+    )
 
 
 async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> HTMLResponse:
@@ -150,17 +167,29 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
     assert lesson.chapter is not None
     strip, done, unlocked = learner_standing(request, quest, locale)
     talk = discussion(request, quest, lesson)
-    context = dict(quest=quest, lesson=lesson, chapter=lesson.chapter, text=lesson.text(locale),
-                   html=lesson_html(quest, lesson, locale), standing=strip, done=lesson.key in done,
-                   unlocked=unlocked)
+    context = dict(
+        quest=quest,
+        lesson=lesson,
+        chapter=lesson.chapter,
+        text=lesson.text(locale),
+        html=lesson_html(quest, lesson, locale),
+        standing=strip,
+        done=lesson.key in done,
+        unlocked=unlocked,
+    )
     if not anonymous_viewer(request):
         return page(request, "lesson.html", **context, **talk)
     # A visitor's lesson page is the same for everyone but its discussion: cache the page with a
     # marker where the discussion goes, and render the discussion for each request.
     discussion_html = render(locale, "_comments.html", **base_context(request, locale), **context, **talk)
-    return page(request, "lesson.html", cache_key=(lesson.url(), quest.version, runner_state(request)),
-                fragments={DISCUSSION_MARKER: discussion_html}, discussion_marker=Markup(DISCUSSION_MARKER),
-                **context)
+    return page(
+        request,
+        "lesson.html",
+        cache_key=(lesson.url(), quest.version, runner_state(request)),
+        fragments={DISCUSSION_MARKER: discussion_html},
+        discussion_marker=Markup(DISCUSSION_MARKER),
+        **context,
+    )
 
 
 def anonymous_viewer(request: Request) -> bool:

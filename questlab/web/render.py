@@ -54,13 +54,18 @@ def _lesson_html(lesson: Lesson, locale: str) -> dict[str, Any]:
         prompt = exercise.prompts.get(locale) or exercise.prompts.get("ko", "")
         hints = exercise.hints.get(locale) or exercise.hints.get("ko", [])
         html["prompt"] = Markup(render_markdown(prompt, _, anchor_prefix="prompt-code"))
-        html["hints"] = [Markup(render_markdown(h, _, anchor_prefix=f"hint{i}-code")) for i, h in enumerate(hints)]
-        html["starter"] = Markup(render_markdown(f"```python\n{exercise.starter}```\n", _, anchor_prefix="starter"))
+        html["hints"] = [
+            Markup(render_markdown(h, _, anchor_prefix=f"hint{i}-code")) for i, h in enumerate(hints)
+        ]
+        html["starter"] = Markup(
+            render_markdown(f"```python\n{exercise.starter}```\n", _, anchor_prefix="starter")
+        )
     return html
 
 
 def lesson_html(quest: Quest, lesson: Lesson, locale: str) -> dict[str, Any]:
-    """Return the rendered parts of a lesson (``body``, and ``prompt``, ``hints``, ``starter`` if it has an exercise).
+    """Return the rendered parts of a lesson: ``body``, and ``prompt``, ``hints`` and ``starter`` when it
+    has an exercise.
 
     Cached per (quest, lesson, locale, content version): a changed quest renders anew.
     """

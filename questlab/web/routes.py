@@ -38,11 +38,9 @@ PAGES = [
     ("POST", "/reset/{token}", accounts.reset_token_submit, "reset_token_submit"),
     ("GET", "/me", progress.me_page, "me"),
     # community
-    ("POST", LESSON + "comments", community_pages.post_comment_form,
-     "comment_form"),
+    ("POST", LESSON + "comments", community_pages.post_comment_form, "comment_form"),
     ("GET", LESSON + "report", community_pages.report_form, "report"),
-    ("POST", LESSON + "report", community_pages.report_submit,
-     "report_submit"),
+    ("POST", LESSON + "report", community_pages.report_submit, "report_submit"),
     ("GET", "/notifications", community_pages.notifications_page, "notifications"),
     ("POST", "/notifications/email", community_pages.notifications_email, "notifications_email"),
     ("GET", "/unsubscribe/{token}", community_pages.unsubscribe, "unsubscribe"),
@@ -64,29 +62,25 @@ API = [
     ("POST", "/api/progress/sync", progress.api_sync, "api_progress_sync"),
     ("POST", "/api/progress/evaluate", progress.api_evaluate, "api_progress_evaluate"),
     # community (docs/community.md)
-    ("GET", "/api" + LESSON + "comments", community_api.list_lesson_comments,
-     "api_comments"),
-    ("POST", "/api" + LESSON + "comments", community_api.post_lesson_comment,
-     "api_comment_post"),
+    ("GET", "/api" + LESSON + "comments", community_api.list_lesson_comments, "api_comments"),
+    ("POST", "/api" + LESSON + "comments", community_api.post_lesson_comment, "api_comment_post"),
     ("PUT", "/api/comments/{comment_id}", community_api.edit_comment, "api_comment_edit"),
     ("DELETE", "/api/comments/{comment_id}", community_api.delete_comment, "api_comment_delete"),
     ("POST", "/api/comments/{comment_id}/hide", community_api.hide_comment, "api_comment_hide"),
     ("POST", "/api/users/{user_id}/suspend", community_api.suspend_account, "api_user_suspend"),
-    ("PUT", "/api" + LESSON + "subscription", community_api.subscribe,
-     "api_subscribe"),
-    ("DELETE", "/api" + LESSON + "subscription", community_api.unsubscribe,
-     "api_unsubscribe"),
+    ("PUT", "/api" + LESSON + "subscription", community_api.subscribe, "api_subscribe"),
+    ("DELETE", "/api" + LESSON + "subscription", community_api.unsubscribe, "api_unsubscribe"),
     ("GET", "/api/notifications", community_api.list_notifications, "api_notifications"),
     ("POST", "/api/notifications/read", community_api.read_notifications, "api_notifications_read"),
     ("PUT", "/api/notifications/email", community_api.email_preference, "api_notifications_email"),
-    ("POST", "/api" + LESSON + "reports", community_api.post_report,
-     "api_report"),
+    ("POST", "/api" + LESSON + "reports", community_api.post_report, "api_report"),
     ("GET", "/api/admin/reports", community_api.admin_reports, "api_admin_reports"),
     ("POST", "/api/admin/reports/{report_id}/resolve", community_api.resolve_report, "api_admin_resolve"),
 ]
 
 for method, path, handler, name in PAGES:
-    page_router.add_api_route(path, handler, methods=[method], name=name, response_class=HTMLResponse,
-                              include_in_schema=False)
+    page_router.add_api_route(
+        path, handler, methods=[method], name=name, response_class=HTMLResponse, include_in_schema=False
+    )
 for method, path, handler, name in API:
     api_router.add_api_route(path, handler, methods=[method], name=name)

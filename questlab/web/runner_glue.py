@@ -20,11 +20,16 @@ async def start_runner(app: FastAPI) -> None:
     except ImportError:  # the runner package is not built in this tree
         log.warning("runner: not available in this build")
         return
-    runner = RunnerService(slots=settings.runner_slots, queue_size=settings.runner_queue, sandbox=settings.sandbox)
+    runner = RunnerService(
+        slots=settings.runner_slots, queue_size=settings.runner_queue, sandbox=settings.sandbox
+    )
     await runner.start()
     if not runner.sandboxed:
-        log.warning("runner: NO SANDBOX: %s. Learner code runs with this server's rights; "
-                    "only for a single local user.", runner.sandbox_description)
+        log.warning(
+            "runner: NO SANDBOX: %s. Learner code runs with this server's rights; "
+            "only for a single local user.",
+            runner.sandbox_description,
+        )
     app.state.runner = runner
 
 

@@ -36,7 +36,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in HEADERS if name not in present]
+                    (name, value) for name, value in HEADERS if name not in present
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -27,13 +27,16 @@ def set_code(page, code: str) -> None:  # type: ignore[no-untyped-def]
     content.click()
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
-    page.evaluate("""(text) => {
+    page.evaluate(
+        """(text) => {
         const data = new DataTransfer();
         data.setData("text/plain", text);
         document.querySelector("[data-exercise-editor] .code-editor-host").shadowRoot
             .querySelector(".cm-content").dispatchEvent(
             new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
-    }""", code)
+    }""",
+        code,
+    )
 
 
 def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -41,8 +44,15 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     runs: list[dict] = []
-    page.on("request", lambda request: request.url.endswith("/api/run") and runs.append(
-        {"body": json.loads(request.post_data or "{}"), "csrf": request.headers.get("x-csrf-token")}))
+    page.on(
+        "request",
+        lambda request: (
+            request.url.endswith("/api/run")
+            and runs.append(
+                {"body": json.loads(request.post_data or "{}"), "csrf": request.headers.get("x-csrf-token")}
+            )
+        ),
+    )
     page.goto(live_server + LESSON)
     page.wait_for_selector("[data-exercise-editor] .cm-editor")
     assert "class MLP(nn.Module)" in page.inner_text("[data-exercise-editor] .cm-content")
@@ -53,7 +63,8 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     page.keyboard.press("Control+Enter")
     page.wait_for_function(
         "() => document.querySelector('[data-run-output]').innerText.includes('hello from run')",
-        timeout=30_000)
+        timeout=30_000,
+    )
     assert runs and runs[-1]["body"]["code"].startswith("print('hello from run')")
     assert runs[-1]["csrf"], "Run must send the X-CSRF-Token header"
 

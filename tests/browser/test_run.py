@@ -33,7 +33,9 @@ def test_run_edit_and_run_again(live_server: str, browser) -> None:  # type: ign
     expect(output.locator("[data-module-explorer] summary").first).to_contain_text("parameters")
     editor = figure.locator("textarea.code-editor")
     expect(editor).to_be_visible()
-    editor.fill("import torch\nfrom torch import nn\nnet = nn.Linear(3, 2)\nprint('edited', net.weight.shape)\n")
+    editor.fill(
+        "import torch\nfrom torch import nn\nnet = nn.Linear(3, 2)\nprint('edited', net.weight.shape)\n"
+    )
     run.click()
     expect(output.locator("pre.stdout")).to_have_text("edited torch.Size([2, 3])\n", timeout=30_000)
     expect(output.locator("[data-module-explorer] summary").first).to_contain_text("net Linear")

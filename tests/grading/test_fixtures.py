@@ -21,8 +21,10 @@ from tests.grading.schema_check import validate
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCENARIOS = sorted(p.name for p in FIXTURES.iterdir() if (p / "submission.py").is_file())
 #: Graded exercises by lesson slug (``02-parameters-and-buffers`` → ``parameters-and-buffers``).
-EXERCISES = {path.parent.parent.name.split("-", 1)[1]: path.parent
-             for path in (REPO / "quests" / "pytorch").glob("*/*/exercise/checks.py")}
+EXERCISES = {
+    path.parent.parent.name.split("-", 1)[1]: path.parent
+    for path in (REPO / "quests" / "pytorch").glob("*/*/exercise/checks.py")
+}
 
 
 def exercise_of(scenario: str) -> Path:
@@ -31,6 +33,7 @@ def exercise_of(scenario: str) -> Path:
         if scenario.startswith(slug + "-"):
             return folder
     return EXERCISE
+
 
 #: The diagnosis each classic-mistake fixture must trigger (on at least one failing check).
 DIAGNOSED = {
@@ -94,8 +97,9 @@ def test_every_scenario_has_a_fixture() -> None:
 
 
 @pytest.mark.parametrize("scenario", sorted(DIAGNOSED))
-def test_classic_mistake_is_diagnosed_in_both_locales(scenario: str,
-                                                       graded: dict[str, dict[str, dict]]) -> None:
+def test_classic_mistake_is_diagnosed_in_both_locales(
+    scenario: str, graded: dict[str, dict[str, dict]]
+) -> None:
     name = DIAGNOSED[scenario]
     en, ko = graded[scenario]["en"], graded[scenario]["ko"]
     assert en["status"] in ("fail", "error")
@@ -113,8 +117,16 @@ def test_correct_solution_passes(graded: dict[str, dict[str, dict]]) -> None:
     en = graded["correct"]["en"]
     assert en["status"] == "pass", en
     assert [t["name"] for t in en["tests"]] == [
-        "defines_mlp", "layers", "parameter_count", "output_shape", "activations", "hooks_fire",
-        "state_dict", "printed_parameters", "printed_total"]
+        "defines_mlp",
+        "layers",
+        "parameter_count",
+        "output_shape",
+        "activations",
+        "hooks_fire",
+        "state_dict",
+        "printed_parameters",
+        "printed_total",
+    ]
     assert all(t["status"] == "pass" and t["message"] is None for t in en["tests"])
 
 
@@ -134,10 +146,12 @@ def test_syntax_error_names_the_line(graded: dict[str, dict[str, dict]]) -> None
 
 # On a loaded host the runner may report a CPU-limit kill as "killed" rather than
 # "timeout"; either way grading must answer an error carrying the runner's reason.
-@pytest.mark.parametrize(("scenario", "keys"), [("timeout", ("run_timeout", "run_killed")),
-                                                ("flood", ("run_output_limit",))])
-def test_runner_limits_are_errors_with_the_reason(scenario: str, keys: tuple[str, ...],
-                                                  graded: dict[str, dict[str, dict]]) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "keys"), [("timeout", ("run_timeout", "run_killed")), ("flood", ("run_output_limit",))]
+)
+def test_runner_limits_are_errors_with_the_reason(
+    scenario: str, keys: tuple[str, ...], graded: dict[str, dict[str, dict]]
+) -> None:
     for locale in ("en", "ko"):
         results = graded[scenario][locale]
         assert results["status"] == "error" and results["tests"] == []

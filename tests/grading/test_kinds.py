@@ -49,22 +49,29 @@ def test_expect_buffers_passes_and_names_what_is_wrong() -> None:
     f = failure_of(expect_buffers, Scaler(mean="plain"), {"mean": (3,), "eps": ()}, non_persistent=["eps"])
     assert f.key == "wrong_buffers" and f.params["missing"] == "`mean`"
     assert f.context["expected_buffers"] == {"mean": [3], "eps": []}
-    f = failure_of(expect_buffers, Scaler(eps_persistent=True), {"mean": (3,), "eps": ()},
-                   non_persistent=["eps"])
+    f = failure_of(
+        expect_buffers, Scaler(eps_persistent=True), {"mean": (3,), "eps": ()}, non_persistent=["eps"]
+    )
     assert (f.key, f.params["name"]) == ("buffer_should_not_persist", "eps")
     f = failure_of(expect_buffers, Scaler(), {"mean": (3,), "eps": ()})
     assert (f.key, f.params["name"]) == ("buffer_should_persist", "eps")
 
 
-@pytest.mark.parametrize(("model", "context", "expected"), [
-    # a plain tensor the check expects as a parameter: wrap it, even without requires_grad
-    (Scaler(gain="plain", mean="plain"), KINDS, ("plain_tensor", "diag_plain_tensor", "gain")),
-    # only buffers expected: the plain tensor named as a buffer comes first
-    (Scaler(gain="plain", mean="plain"), {"expected_buffers": KINDS["expected_buffers"]},
-     ("unregistered_buffer", "diag_unregistered_buffer", "mean")),
-    (Scaler(gain="buffer"), KINDS, ("wrong_kind", "diag_buffer_not_parameter", "gain")),
-    (Scaler(mean="parameter"), KINDS, ("wrong_kind", "diag_parameter_not_buffer", "mean")),
-])
+@pytest.mark.parametrize(
+    ("model", "context", "expected"),
+    [
+        # a plain tensor the check expects as a parameter: wrap it, even without requires_grad
+        (Scaler(gain="plain", mean="plain"), KINDS, ("plain_tensor", "diag_plain_tensor", "gain")),
+        # only buffers expected: the plain tensor named as a buffer comes first
+        (
+            Scaler(gain="plain", mean="plain"),
+            {"expected_buffers": KINDS["expected_buffers"]},
+            ("unregistered_buffer", "diag_unregistered_buffer", "mean"),
+        ),
+        (Scaler(gain="buffer"), KINDS, ("wrong_kind", "diag_buffer_not_parameter", "gain")),
+        (Scaler(mean="parameter"), KINDS, ("wrong_kind", "diag_parameter_not_buffer", "mean")),
+    ],
+)
 def test_kind_diagnoses_follow_the_checks_expectations(model, context, expected) -> None:
     found = diagnose(sub_with(model), CheckFailed("wrong_total", context=context), "parameters")
     assert found is not None
@@ -112,11 +119,20 @@ def test_leaf_inplace_is_recognised() -> None:
     assert finding.key in ("diag_leaf_inplace", "diag_leaf_inplace_line")
 
 
-@pytest.mark.parametrize("key", ["wrong_buffers", "buffer_should_not_persist", "buffer_should_persist",
-                                 "diag_buffer_not_parameter", "diag_parameter_not_buffer",
-                                 "diag_leaf_inplace", "diag_leaf_inplace_line"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "wrong_buffers",
+        "buffer_should_not_persist",
+        "buffer_should_persist",
+        "diag_buffer_not_parameter",
+        "diag_parameter_not_buffer",
+        "diag_leaf_inplace",
+        "diag_leaf_inplace_line",
+    ],
+)
 def test_new_messages_exist_in_both_locales(key: str) -> None:
     params = {"missing": "-", "extra": "-", "wrong": "-", "name": "eps", "attr": "eps", "line": 3}
     en, ko = localize(key, params, "en"), localize(key, params, "ko")
-    assert set(MESSAGES[key]) == {"en", "ko"} and en != ko and "{" not in en.replace("{\"", "")
+    assert set(MESSAGES[key]) == {"en", "ko"} and en != ko and "{" not in en.replace('{"', "")
     assert any("\uac00" <= ch <= "\ud7a3" for ch in ko)

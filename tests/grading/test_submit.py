@@ -33,8 +33,15 @@ def verify_token(secret: str, token: str) -> dict:
 async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -> None:
     from questlab.web.app import create_app
 
-    settings = Settings(data_dir=tmp_path / "data", quests_dir=REPO / "quests", database_url=sqlite_url,
-                        runner_enabled=True, runner_slots=2, sandbox="auto", secret_key="test-secret")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        quests_dir=REPO / "quests",
+        database_url=sqlite_url,
+        runner_enabled=True,
+        runner_slots=2,
+        sandbox="auto",
+        secret_key="test-secret",
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         assert app.state.runner is not None

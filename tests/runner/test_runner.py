@@ -262,7 +262,8 @@ def test_learner_classes_pickle_as_in_a_script(runner: RunnerService) -> None:
     """Learner code runs in a real ``__main__`` module, so torch.save of a whole custom model works."""
     code = (
         "import io, pickle, torch\nfrom torch import nn\n"
-        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 1)\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 1)\n"
         "buffer = io.BytesIO()\ntorch.save(Net(), buffer)\nbuffer.seek(0)\n"
         "print(type(torch.load(buffer, weights_only=False)).__name__, __name__)\n"
         "class Point:\n    pass\nprint(type(pickle.loads(pickle.dumps(Point()))).__name__)\n"
