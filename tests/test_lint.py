@@ -23,3 +23,16 @@ def test_ruff_format_is_clean():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_merge_conflict_markers():
+    files = subprocess.run(["git", "ls-files"], cwd=REPO_DIR, capture_output=True, text=True).stdout.split()
+    marked = []
+    for name in files:
+        path = REPO_DIR / name
+        if not path.is_file() or path.suffix in {".png", ".whl", ".ico"} or "static/editor" in name:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines()):
+            marked.append(name)
+    assert marked == []

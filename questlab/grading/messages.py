@@ -243,6 +243,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your code was stopped ({reason}).",
         "ko": "코드 실행이 중단되었습니다 ({reason}).",
     },
+    "rate_limited": {
+        "en": "You are running and submitting very fast; wait {seconds} s, then submit again.",
+        "ko": "실행과 제출이 너무 잦습니다. {seconds}초 기다린 뒤 다시 제출하세요.",
+    },
     "run_busy": {
         "en": "The grader is busy right now; please submit again in a moment.",
         "ko": "채점기가 지금 바쁩니다. 잠시 후 다시 제출하세요.",

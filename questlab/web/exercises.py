@@ -26,7 +26,9 @@ from questlab.grading import awards
 from questlab.grading.harness import build_harness, grading_from_run
 from questlab.grading.messages import localize
 from questlab.grading.results import RESULTS_VERSION
+from questlab.web.api_run import limiter
 from questlab.web.pages import get_lesson, request_locale
+from questlab.web.ratelimit import visitor_key
 
 log = logging.getLogger("questlab.grading")
 
@@ -100,6 +102,18 @@ async def submit(
     if runner is None:
         raise HTTPException(503, "the code runner is not running on this server")
     from questlab.runner import RunnerBusy
+
+    wait = limiter(request).hit(visitor_key(request))  # one budget for runs and submissions
+    if wait:
+        seconds = max(1, round(wait))
+        refused = {
+            "version": RESULTS_VERSION,
+            "status": "error",
+            "locale": locale,
+            "tests": [],
+            "message": localize("rate_limited", {"seconds": seconds}, locale),
+        }
+        return JSONResponse(refused, status_code=429, headers={"Retry-After": str(seconds)})
 
     try:
         result = await runner.run(body.code, harness=build_harness(exercise.checks))

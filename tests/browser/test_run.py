@@ -44,3 +44,25 @@ def test_run_edit_and_run_again(live_server: str, browser) -> None:  # type: ign
     # the exercise editor mounted, and nothing on the page broke the Content-Security-Policy
     expect(page.locator("[data-exercise-editor] .cm-content")).to_contain_text("class MLP")
     assert console_errors == []
+
+
+def test_visitor_pass_and_runs_count_in_the_strip(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """A visitor runs a block and passes the exercise: the strip's XP grows at once and survives a reload."""
+    from playwright.sync_api import expect
+
+    from tests.browser.test_editor import set_code
+
+    page = browser.new_context().new_page()
+    page.goto(live_server + "/quests/pytorch/networks/nn-module/?lang=en")
+    xp = page.locator('[data-progress-strip] [data-field="xp"]')
+    expect(xp).to_have_text("0")
+    page.locator("figure.code-block[data-runnable] [data-run]").first.click()
+    expect(xp).to_have_text("6", timeout=30_000)  # a code run (1) on a first active day (5)
+    page.wait_for_selector("[data-exercise-editor] .cm-editor")
+    solution = (REPO_DIR / "quests/pytorch/01-networks/01-nn-module/exercise/solution.py").read_text()
+    set_code(page, solution)
+    page.click("[data-action=submit]")
+    page.wait_for_selector(".results-pass", timeout=30_000)
+    expect(xp).to_have_text("81", timeout=10_000)  # + exercise 50 + first-try bonus 25
+    page.reload()
+    expect(xp).to_have_text("81", timeout=10_000)

@@ -117,3 +117,28 @@ async def test_submit_unknown_lesson_is_404(client: httpx.AsyncClient) -> None:
     headers = await csrf_headers(client)
     r = await client.post("/api/quests/test/basics/nope/submit", json={"code": ""}, headers=headers)
     assert r.status_code == 404
+
+
+async def test_submit_shares_the_run_rate_limit(client: httpx.AsyncClient) -> None:
+    """Submissions count against the same per-visitor budget as runs: 429 with Retry-After, in the locale."""
+    from questlab.content.loader import load_catalog
+    from questlab.web.ratelimit import RateLimiter
+
+    class NeverRuns:
+        sandboxed = True
+
+        async def run(self, code: str, **_: object) -> object:
+            raise AssertionError("a refused submission must not reach the runner")
+
+    app = client.app  # type: ignore[attr-defined]
+    app.state.catalog = load_catalog(REPO / "quests")
+    app.state.runner = NeverRuns()
+    app.state.run_limiter = RateLimiter(1, 60)
+    headers = await csrf_headers(client)
+    app.state.run_limiter.hit(f"questlab_csrf:{client.cookies['questlab_csrf']}")  # the visitor's one run
+    try:
+        r = await client.post(URL, json={"code": "print(1)", "locale": "ko"}, headers=headers)
+    finally:
+        app.state.runner = None
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert r.json()["status"] == "error" and "초 기다린 뒤" in r.json()["message"]

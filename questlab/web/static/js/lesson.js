@@ -112,7 +112,7 @@
       });
     }).then(function (result) {
       showResult(panel, result);
-      document.dispatchEvent(new CustomEvent("questlab:code-run", { detail: result }));
+      if (result.version) document.dispatchEvent(new CustomEvent("questlab:code-run", { detail: result }));
     }, function () {
       showResult(panel, { status: "error", message: t("failed") });
     }).finally(function () {

@@ -209,6 +209,24 @@
   var doneButton = document.querySelector("[data-mark-done]");
   if (lessonEl && doneButton) doneButton.hidden = false;
 
+  // Events from the lesson page's Run buttons and the exercise editor (lesson.js, exercise.js).
+  document.addEventListener("questlab:code-run", function () {
+    if (lessonEl) window.questlab.progress.codeRun(lessonEl.getAttribute("data-quest"));
+  });
+  document.addEventListener("questlab:exercise-passed", function (event) {
+    if (!lessonEl) return;
+    var quest = lessonEl.getAttribute("data-quest");
+    var token = event.detail && event.detail.completion_token;
+    if (token) {
+      window.questlab.progress.exercisePassed(quest, token);
+    } else {  // signed in: the server stored the pass; ask it for the new standing
+      var state = load();
+      state.synced = null;
+      save(state);
+      refresh();
+    }
+  });
+
   window.questlab = window.questlab || {};
   window.questlab.progress = {
     /** Keep a signed exercise pass token from the grading endpoint (visitors) and re-score. */
