@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     run_rate_per_minute: int = Field(
         default=60, ge=1, description="Code runs and submissions allowed per visitor per minute."
     )
+    run_rate_per_address_per_minute: int = Field(
+        default=240,
+        ge=1,
+        description="Code runs and submissions allowed per client address per minute (all its visitors).",
+    )
     runner_enabled: bool = Field(
         default=True, description="Start the code runner with the server (off: pages only, Run answers 503)."
     )

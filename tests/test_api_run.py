@@ -127,3 +127,25 @@ async def test_metrics_count_runs_by_status(run_client: httpx.AsyncClient):
     await run_client.post("/api/run", json={"code": "raise SystemExit(3)"}, headers=headers)
     text = (await run_client.get("/-/metrics")).text
     assert 'questlab_runs_total{status="error"}' in text and "questlab_run_seconds_count" in text
+
+
+async def test_forged_cookies_do_not_escape_the_address_limit(run_client: httpx.AsyncClient):
+    """A client that sends a new CSRF cookie with every request is still held to its address's budget."""
+    from questlab.web.ratelimit import RateLimiter
+
+    app = run_client.app  # type: ignore[attr-defined]
+    saved = app.state.run_address_limiter if hasattr(app.state, "run_address_limiter") else None
+    app.state.run_address_limiter = RateLimiter(3, 60)
+    try:
+        codes = []
+        for index in range(5):
+            token = f"forged-{index}"
+            run_client.cookies.set("questlab_csrf", token)
+            response = await run_client.post(
+                "/api/run", json={"code": "pass"}, headers={"X-CSRF-Token": token}
+            )
+            codes.append(response.status_code)
+        assert codes == [200, 200, 200, 429, 429]
+    finally:
+        app.state.run_address_limiter = saved
+        run_client.cookies.delete("questlab_csrf")

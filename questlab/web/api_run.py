@@ -47,11 +47,33 @@ def busy_response(retry_after_s: float, message: str, status_code: int) -> JSONR
 
 
 def limiter(request: Request) -> RateLimiter:
-    """The app's run rate limiter (created on first use from ``run_rate_per_minute``)."""
+    """The app's per-visitor run rate limiter (created on first use from ``run_rate_per_minute``)."""
     state = request.app.state
     if getattr(state, "run_limiter", None) is None:
         state.run_limiter = RateLimiter(state.settings.run_rate_per_minute, 60.0)
     return state.run_limiter
+
+
+def address_limiter(request: Request) -> RateLimiter:
+    """The app's per-address run rate limiter (``run_rate_per_address_per_minute``).
+
+    The visitor key comes from cookies the client chooses; this one does not, so a client that
+    forges a new cookie for every request is still held to its address's budget.
+    """
+    state = request.app.state
+    if getattr(state, "run_address_limiter", None) is None:
+        state.run_address_limiter = RateLimiter(state.settings.run_rate_per_address_per_minute, 60.0)
+    return state.run_address_limiter
+
+
+def run_budget(request: Request) -> float:
+    """Count one run or submission for this visitor and address.
+
+    Returns:
+        0.0 when allowed, else the seconds to wait (the longer of the two limits).
+    """
+    address = f"ip:{request.client.host if request.client else 'unknown'}"
+    return max(limiter(request).hit(visitor_key(request)), address_limiter(request).hit(address))
 
 
 async def run_code(request: Request, body: RunRequest) -> JSONResponse:
@@ -67,7 +89,7 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
         return JSONResponse(
             {"status": "error", "message": "code running is turned off on this server"}, status_code=503
         )
-    wait = limiter(request).hit(visitor_key(request))
+    wait = run_budget(request)
     if wait:
         return busy_response(
             wait, f"too many runs: at most {limiter(request).limit} a minute; retry soon", 429

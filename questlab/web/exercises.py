@@ -26,9 +26,8 @@ from questlab.grading import awards
 from questlab.grading.harness import build_harness, grading_from_run
 from questlab.grading.messages import localize
 from questlab.grading.results import RESULTS_VERSION
-from questlab.web.api_run import limiter
+from questlab.web.api_run import run_budget
 from questlab.web.pages import get_lesson, request_locale
-from questlab.web.ratelimit import visitor_key
 
 log = logging.getLogger("questlab.grading")
 
@@ -103,7 +102,7 @@ async def submit(
         raise HTTPException(503, "the code runner is not running on this server")
     from questlab.runner import RunnerBusy
 
-    wait = limiter(request).hit(visitor_key(request))  # one budget for runs and submissions
+    wait = run_budget(request)  # one budget for runs and submissions
     if wait:
         seconds = max(1, round(wait))
         refused = {
