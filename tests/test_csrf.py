@@ -57,4 +57,28 @@ async def test_forms_are_checked_by_the_route():
         await http.get("/page")
         token = http.cookies["questlab_csrf"]
         assert (await http.post("/form", data={"csrf_token": token})).json() == {"ok": True}
-        assert (await http.post("/form", data={"csrf_token": "nope"})).json() == {"ok": False}
+        assert (await http.post("/form", data={"csrf_token": "nope"})).status_code == 403
+
+
+async def test_form_type_without_token_is_refused_on_every_route():
+    """A form-encoded request cannot skip the check on routes that read no form (e.g. a DELETE)."""
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        await http.get("/page")
+        token = http.cookies["questlab_csrf"]
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        assert (await http.post("/api/thing", content=b"a=1", headers=form)).status_code == 403
+        assert (await http.post("/api/thing", content=f"csrf_token={token}", headers=form)).status_code == 200
+        refused = await http.post("/form", content=b"x=1", headers=form)
+        assert refused.status_code == 403 and "Reload the page" in refused.text
+        huge = b"csrf_token=" + token.encode() + b"&x=" + b"a" * 1_100_000
+        assert (await http.post("/form", content=huge, headers=form)).status_code == 413
+
+
+async def test_multipart_needs_the_header():
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        await http.get("/page")
+        token = http.cookies["questlab_csrf"]
+        response = await http.post("/api/thing", files={"f": b"x"}, data={"csrf_token": token})
+        assert response.status_code == 403

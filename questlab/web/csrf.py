@@ -4,11 +4,12 @@ Every response to a visitor without one sets the cookie ``questlab_csrf`` (a
 random token, readable by the page's scripts, SameSite=Lax). A POST, PUT,
 PATCH or DELETE must send the same token back:
 
-- scripts (``fetch``) in the header ``X-CSRF-Token`` — checked here, for every route;
-- plain HTML forms in the field ``csrf_token`` — form bodies are checked by the
-  route with :func:`check_form_token` (the middleware cannot read them without
-  consuming them), and the middleware lets them through only when they are
-  form-encoded.
+- scripts (``fetch``) in the header ``X-CSRF-Token``;
+- plain HTML forms (``application/x-www-form-urlencoded``) in the field
+  ``csrf_token``: the middleware reads the body (at most :data:`MAX_FORM_BYTES`),
+  checks the field, and hands the same bytes on to the route.
+
+Both are checked here, for every route; any other body type needs the header.
 
 A cross-site page can neither read the cookie nor set the header, so it cannot
 forge either.
@@ -19,16 +20,27 @@ from __future__ import annotations
 import hmac
 import secrets
 from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "questlab_csrf"
 HEADER = "x-csrf-token"
 FORM_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+EXEMPT_PREFIXES = ("/unsubscribe/",)
+"""Paths whose URL carries its own signed credential (RFC 8058 one-click unsubscribe from mail programs)."""
+EXPIRED_FORM_HTML = (
+    '<!doctype html><html lang="ko"><meta charset="utf-8"><title>403</title>'
+    "<p>이 양식은 만료되었습니다. 페이지를 새로 고친 뒤 다시 보내 주세요.</p>"
+    "<p>This form has expired. Reload the page and send it again.</p>"
+    '<p><a href="/">questlab</a></p></html>'
+)
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 1_000_000
+"""Largest form body read for its token (1 MB); the site's forms hold a comment at most."""
 
 
 def _cookie_token(scope: Scope) -> str | None:
@@ -42,6 +54,38 @@ def _cookie_token(scope: Scope) -> str | None:
             morsel = cookie.get(COOKIE)
             return morsel.value if morsel else None
     return None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """Read a request body of at most :data:`MAX_FORM_BYTES`; ``None`` when it is larger."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    """A ``receive`` that hands the already-read ``body`` to the app, then waits like the original."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
@@ -76,16 +120,26 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         token = _cookie_token(scope)
-        if scope["method"] not in SAFE_METHODS:
+        if scope["method"] not in SAFE_METHODS and not scope["path"].startswith(EXEMPT_PREFIXES):
             headers = dict(scope.get("headers", []))
             content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-            is_form = content_type.startswith(FORM_TYPES)
             given = headers.get(HEADER.encode(), b"").decode("latin-1")
-            if not is_form and not tokens_match(token, given):
+            if not tokens_match(token, given) and content_type.startswith(FORM_TYPE):
+                body = await _read_body(receive)
+                if body is None:
+                    await JSONResponse({"detail": "form too large"}, status_code=413)(scope, receive, send)
+                    return
+                fields = parse_qs(body.decode("latin-1"), max_num_fields=1000)
+                given = (fields.get(FORM_FIELD) or [""])[0]
+                receive = _replay(body)
+            if not tokens_match(token, given) and not scope["path"].startswith("/api/"):
+                await HTMLResponse(EXPIRED_FORM_HTML, status_code=403)(scope, receive, send)
+                return
+            if not tokens_match(token, given):
                 response = JSONResponse(
                     {
                         "detail": "missing or wrong CSRF token: send the questlab_csrf cookie's value "
-                        "in the X-CSRF-Token header"
+                        "in the X-CSRF-Token header (or a form's csrf_token field)"
                     },
                     status_code=403,
                 )
