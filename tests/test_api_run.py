@@ -149,3 +149,12 @@ async def test_forged_cookies_do_not_escape_the_address_limit(run_client: httpx.
     finally:
         app.state.run_address_limiter = saved
         run_client.cookies.delete("questlab_csrf")
+
+
+async def test_huge_bodies_are_refused_before_parsing(run_client: httpx.AsyncClient):
+    headers = await csrf_headers(run_client)
+    body = b'{"code": "' + b"x" * 5_000_000 + b'"}'
+    response = await run_client.post(
+        "/api/run", content=body, headers={**headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 413

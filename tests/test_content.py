@@ -199,3 +199,14 @@ def test_rendering_escapes_raw_html_and_builds_figures():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'class="code-title">t&lt;x&gt;</span>' in html and "data-runnable" in html
     assert 'class="code-output documented"' in html and html.count("<figure") == 1
+
+
+def test_unreachable_achievement_is_a_warning(tmp_path):
+    files = valid_files()
+    files["quest.toml"] = QUEST_TOML.replace("count = 1 }", "count = 9 }")
+    catalog = load(tmp_path, files)
+    assert catalog.errors == []
+    (warning,) = [w for w in catalog.warnings if "nobody can earn it" in w.message]
+    assert (
+        warning.line == 19 and "needs 9 for 'lessons_completed' but the quest has only 2" in warning.message
+    )

@@ -403,11 +403,28 @@ def link(quest: Quest) -> None:
 
 
 def check_rules(quest: Quest, path: Path, text: str, problems: list[ContentProblem]) -> None:
-    """Check that achievement rules name chapters that exist."""
+    """Check that achievement rules name chapters that exist, and warn about counts the quest's
+    lessons and exercises cannot reach (an achievement nobody can earn)."""
     from questlab.content.errors import find_key_line
 
     chapters = {c.slug for c in quest.chapters}
+    reachable = {
+        "lessons_completed": len(quest.lessons()),
+        "exercises_passed": quest.exercise_count(),
+        "first_try_passes": quest.exercise_count(),
+    }
     for index, achievement in enumerate(quest.config.achievements):
+        kind = achievement.rule.type
+        if kind in reachable and achievement.rule.param("count") > reachable[kind]:
+            problems.append(
+                ContentProblem(
+                    "warning",
+                    path,
+                    find_key_line(text, ("achievements", index, "rule")),
+                    f"achievement '{achievement.id}' needs {achievement.rule.param('count')} for "
+                    f"'{kind}' but the quest has only {reachable[kind]}: nobody can earn it yet",
+                )
+            )
         if achievement.rule.type in ("chapter_completed", "chapter_exercises"):
             name = achievement.rule.param("chapter")
             if name not in chapters:

@@ -26,6 +26,9 @@ from questlab.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger("questlab")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_BODY_BYTES = 2_000_000
+"""Largest request body accepted (2 MB): code is capped at 100,000 characters, a progress sync is small;
+a larger body is refused with 413 before it is read."""
 
 
 def load_content(settings: Settings) -> Catalog:
@@ -72,9 +75,10 @@ def create_app(
                 db.dispose()
 
     app = FastAPI(
+        max_body_size=MAX_BODY_BYTES,
         title="questlab",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # the interactive docs page needs scripts from elsewhere; docs/api.md instead
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
