@@ -184,6 +184,34 @@ def _python_roots() -> list[str]:
     return keep
 
 
+#: Where Python roots that live under a folder the sandbox covers with a fresh tmpfs (a checkout
+#: under /tmp, say) are bound instead: each run mounts its own /tmp, which would hide them.
+RELOCATED_ROOTS = "/opt/questlab-python"
+COVERED = ("/tmp", "/run", "/dev", "/proc")
+
+
+def sandbox_binds() -> tuple[list[tuple[str, str]], str]:
+    """The Python roots to bind into the sandbox, and the interpreter path to start there.
+
+    Returns:
+        ``([(host path, sandbox path), ...], executable)``: roots keep their path unless they lie
+        under a covered folder (:data:`COVERED`), in which case they move to
+        ``/opt/questlab-python/<n>`` and ``sys.executable`` moves with its root. A virtual
+        environment finds its ``pyvenv.cfg`` next to the moved executable, so ``sys.prefix``
+        and its site-packages follow.
+    """
+    binds: list[tuple[str, str]] = []
+    executable = sys.executable
+    for index, root in enumerate(_python_roots()):
+        dest = root
+        if any(root == c or root.startswith(c + "/") for c in COVERED):
+            dest = f"{RELOCATED_ROOTS}/{index}"
+            if executable.startswith(root.rstrip("/") + "/"):
+                executable = dest + executable[len(root.rstrip("/")) :]
+        binds.append((root, dest))
+    return binds, executable
+
+
 def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
     """argv that starts the warm parent inside bubblewrap.
 
@@ -229,7 +257,7 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
         "--dir",
         SANDBOX_CGROUP_ROOT,
     ]
-    binds = [(root, root) for root in _python_roots()]
+    binds, executable = sandbox_binds()
     binds.append((str(Path(PACKAGE_ROOT) / "questlab"), f"{SANDBOX_PACKAGE_ROOT}/questlab"))
     made: set[str] = set()
     for _, dest in binds:
@@ -248,7 +276,7 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
     args += ["--cap-drop", "ALL"]
     for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_SETPCAP"):
         args += ["--cap-add", cap]
-    args += ["--", sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(config), SANDBOX_PACKAGE_ROOT]
+    args += ["--", executable, "-I", "-c", BOOTSTRAP, json.dumps(config), SANDBOX_PACKAGE_ROOT]
     return args
 
 
