@@ -70,8 +70,16 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
             f.write("0")
     # We are PID 1 of a fresh PID namespace (the parent unshared it before
     # forking). A private mount namespace gives this run its own /proc,
-    # scratch tmpfs, and a cover over the cgroup folders.
-    _linux.unshare(_linux.CLONE_NEWNS)
+    # scratch tmpfs, and a cover over the cgroup folders. Fresh IPC and
+    # network namespaces keep runs apart from each other: the warm parent's
+    # ones are shared by the whole pool, so without them a run could leave
+    # SysV shared memory, semaphores or POSIX message queues for a later run
+    # to read (and keep their memory charged to the slot's cgroup after it
+    # ended), or talk to a concurrent run over 127.0.0.1 or an abstract Unix
+    # socket. Both namespaces die with the run's last process, and with them
+    # every segment, queue and socket it made. The new network namespace has
+    # only a loopback interface, left down.
+    _linux.unshare(_linux.CLONE_NEWNS | _linux.CLONE_NEWIPC | _linux.CLONE_NEWNET)
     _linux.mount(None, "/", None, _linux.MS_REC | _linux.MS_PRIVATE)
     _linux.mount("proc", "/proc", "proc", _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC)
     _linux.mount(

@@ -118,9 +118,10 @@ class RunnerService:
                 await self._self_test()
                 self.sandboxed = True
                 self.sandbox_description = (
-                    "bubblewrap sandbox: no network, read-only system, private PID, mount, IPC "
-                    "and UTS namespaces, a fresh unprivileged uid and no capabilities per run, "
-                    "seccomp, cgroup limits on memory, processes and CPU"
+                    "bubblewrap sandbox: no network, read-only system, private UTS namespace; "
+                    "per run: private PID, mount, IPC and network namespaces, a fresh "
+                    "unprivileged uid and no capabilities, seccomp, cgroup limits on memory, "
+                    "processes and CPU"
                 )
                 return
             except (TimeoutError, SandboxUnavailable, OSError) as e:

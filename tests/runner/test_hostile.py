@@ -409,3 +409,133 @@ except Exception as e:
     assert lines[3].startswith("questlab-sandbox")
     assert lines[4] == "unshare -1 1"  # user namespaces refused by seccomp (EPERM)
     assert sandbox_processes(runner) == []
+
+
+# SysV IPC through libc: these objects live in the IPC namespace, not in any file.
+_SYSV = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
+IPC_CREAT = 0o1000
+
+def sysv_tables():
+    return {t: open('/proc/sysvipc/' + t).read().splitlines()[1:] for t in ('shm', 'sem', 'msg')}
+"""
+
+
+def test_sysv_ipc_of_one_run_is_invisible_to_the_next(runner: RunnerService) -> None:
+    write = (
+        _SYSV
+        + """
+print('start', sysv_tables())
+shmid = libc.shmget(0x5151, 4096, IPC_CREAT | 0o666)
+assert shmid >= 0, ctypes.get_errno()
+addr = libc.shmat(shmid, None, 0)
+ctypes.memmove(addr, b'secret of run A', 15)
+assert libc.semget(0x5152, 1, IPC_CREAT | 0o666) >= 0
+assert libc.msgget(0x5153, IPC_CREAT | 0o666) >= 0
+mq = libc.mq_open(b'/questlab-leak', os.O_CREAT | os.O_RDWR, 0o666, None)
+print('created', mq >= 0, {t: len(rows) for t, rows in sysv_tables().items()})
+"""
+    )
+    look = (
+        _SYSV
+        + """
+print('start', sysv_tables())
+print('shm', libc.shmget(0x5151, 0, 0), 'sem', libc.semget(0x5152, 0, 0),
+      'msg', libc.msgget(0x5153, 0), 'mq', libc.mq_open(b'/questlab-leak', os.O_RDWR, 0, None))
+"""
+    )
+    first = runner.run_sync(write)
+    assert first.status == "ok", first
+    assert first.stdout.splitlines()[0] == "start {'shm': [], 'sem': [], 'msg': []}"
+    assert first.stdout.splitlines()[1] == "created True {'shm': 1, 'sem': 1, 'msg': 1}"
+    # Both slots (and both cgroup halves of each), several times.
+    for r in run_many(runner, [look] * 4):
+        assert r.status == "ok", r
+        assert r.stdout == "start {'shm': [], 'sem': [], 'msg': []}\nshm -1 sem -1 msg -1 mq -1\n", r
+    assert_healthy(runner)
+
+
+def test_concurrent_runs_cannot_reach_each_other(runner: RunnerService) -> None:
+    # A listens on 127.0.0.1 TCP and on an abstract Unix socket and holds a SysV
+    # segment; B, running at the same time in the other slot, tries all three.
+    listener = (
+        _SYSV
+        + """
+import socket, time
+shmid = libc.shmget(0x5161, 4096, IPC_CREAT | 0o666)
+ctypes.memmove(libc.shmat(shmid, None, 0), b'held by A', 9)
+servers = []
+for family, addr in [(socket.AF_INET, ('127.0.0.1', 7777)), (socket.AF_UNIX, '\\0questlab-iso')]:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.bind(addr)
+        s.listen(5)
+        s.settimeout(0.1)
+        servers.append(s)
+    except OSError as e:
+        print('listen', addr, type(e).__name__)
+print('A listening', len(servers), flush=True)
+end = time.monotonic() + 2.5
+while time.monotonic() < end:
+    for s in servers:
+        try:
+            conn, _ = s.accept()
+            print('A GOT', conn.recv(100))
+        except OSError:
+            pass
+"""
+    )
+    talker = (
+        _SYSV
+        + """
+import socket, time
+time.sleep(0.8)
+for family, addr in [(socket.AF_INET, ('127.0.0.1', 7777)), (socket.AF_UNIX, '\\0questlab-iso')]:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(0.5)
+    try:
+        s.connect(addr)
+        s.sendall(b'hello from B')
+        print('B CONNECTED', addr)
+    except OSError as e:
+        print('B refused', type(e).__name__)
+print('B shm', libc.shmget(0x5161, 0, 0), sysv_tables()['shm'])
+"""
+    )
+    a, b = run_many(runner, [listener, talker], limits=RunLimits(wall_seconds=6, cpu_seconds=4))
+    assert a.status == "ok" and b.status == "ok", (a, b)
+    assert "A listening 2" in a.stdout, a  # binding works; the other run just cannot reach it
+    assert "A GOT" not in a.stdout and "CONNECTED" not in b.stdout, (a, b)
+    assert b.stdout.count("B refused") == 2, b
+    assert "B shm -1 []" in b.stdout, b
+    assert_healthy(runner)
+
+
+def test_sysv_shared_memory_is_freed_with_its_run(runner: RunnerService) -> None:
+    # Segments used to outlive their run and stay charged to the slot's memory
+    # cgroup, so that later runs hit the memory limit with little of their own.
+    hog = (
+        _SYSV
+        + """
+size = 300 * 1024 * 1024
+shmid = libc.shmget(0, size, IPC_CREAT | 0o600)  # IPC_PRIVATE: a new segment each time
+assert shmid >= 0, ctypes.get_errno()
+addr = libc.shmat(shmid, None, 0)
+ctypes.memset(addr, 120, size)  # every page now belongs to the run's cgroup
+print('held', size >> 20)
+"""
+    )
+    big = "data = b'x' * (400 * 1024 * 1024)\nprint(len(data) >> 20)\n"
+    default = RunLimits()
+    assert default.memory_mb == 512
+    # Every slot and both cgroup halves of each get a segment left behind ...
+    for r in run_many(runner, [hog] * 4, limits=default):
+        assert r.status == "ok" and r.stdout == "held 300\n", r
+    # ... and each of them still has room for 400 MB afterwards.
+    for r in run_many(runner, [big] * 4, limits=default):
+        assert r.status == "ok" and r.stdout == "400\n", r
+    assert_healthy(runner)
