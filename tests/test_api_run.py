@@ -158,3 +158,17 @@ async def test_huge_bodies_are_refused_before_parsing(run_client: httpx.AsyncCli
         "/api/run", content=body, headers={**headers, "content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+async def test_limit_messages_speak_the_learners_language(run_client: httpx.AsyncClient):
+    headers = await csrf_headers(run_client)
+    spin = {"code": "while True:\n    pass\n"}
+    korean = (await run_client.post("/api/run?lang=ko", json=spin, headers=headers)).json()
+    assert (
+        korean["status"] == "timeout"
+        and "CPU 시간" in korean["message"]
+        and "초를 넘어서" in korean["message"]
+    )
+    english = await run_client.post("/api/run", json=spin, headers={**headers, "Accept-Language": "en"})
+    assert english.json()["message"].startswith("stopped after ")
+    run_client.cookies.delete("questlab_lang")

@@ -3,15 +3,49 @@
 from __future__ import annotations
 
 import math
+import re
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from questlab.web.i18n import translations
+from questlab.web.pages import request_locale
 from questlab.web.ratelimit import RateLimiter, visitor_key
 
 MAX_CODE_CHARS = 100_000
 """Longest program accepted, in characters (a lesson snippet is a few hundred)."""
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for extraction into the catalogs; it is translated when used."""
+    return message
+
+
+#: The runner's limit sentences (questlab/runner/limits.py) and their gettext messages.
+LIMIT_SENTENCES = [
+    (re.compile(r"stopped after ([\d.]+) s of CPU time"), _("stopped after %(value)s s of CPU time")),
+    (
+        re.compile(r"stopped after ([\d.]+) s of wall-clock time"),
+        _("stopped after %(value)s s of wall-clock time"),
+    ),
+    (
+        re.compile(r"stopped: the run used more than (\d+) MB of memory"),
+        _("stopped: the run used more than %(value)s MB of memory"),
+    ),
+    (re.compile(r"stopped after (\d+) bytes of output"), _("stopped after %(value)s bytes of output")),
+]
+
+
+def localize_message(message: str | None, locale: str) -> str | None:
+    """The runner's limit sentence in ``locale`` (the runner speaks English); other messages unchanged."""
+    if not message:
+        return message
+    for pattern, msgid in LIMIT_SENTENCES:
+        match = pattern.fullmatch(message)
+        if match:
+            return translations(locale).gettext(msgid) % {"value": match.group(1)}
+    return message
 
 
 class RunRequest(BaseModel):
@@ -101,4 +135,6 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
         return busy_response(busy.retry_after_s, "the runner is busy; retry in a few seconds", 503)
     request.app.state.metrics.runs.labels(result.status).inc()
     request.app.state.metrics.run_seconds.observe(result.duration_ms / 1000)
-    return JSONResponse(result.to_json())
+    body = result.to_json()
+    body["message"] = localize_message(body.get("message"), request_locale(request))
+    return JSONResponse(body)
