@@ -63,6 +63,18 @@ def record_exercise_pass(session: Any, user_id: int, quest: Any, lesson_key: str
     return int(record(session, user_id, quest, lesson_key, first_try))
 
 
+def record_exercise_attempt(session: Any, user_id: int, quest: Any, lesson_key: str) -> int | None:
+    """Count a signed-in learner's graded submission on the server; return the count before it.
+
+    ``None`` without the progress part (the caller then falls back to the attempts cookie).
+    """
+    try:
+        from questlab.progress.store import record_exercise_attempt as record
+    except ImportError:
+        return None
+    return int(record(session, user_id, quest, lesson_key))
+
+
 def current_user_id(request: Any) -> int | None:
     """The signed-in learner's id (from the session cookie, through the accounts part), or ``None``.
 

@@ -191,3 +191,29 @@ async def test_signed_in_pass_is_recorded(tmp_path: Path, sqlite_url: str) -> No
         assert mine["exercises_passed"] == ["networks/nn-module"]
         assert mine["first_try_passes"] == ["networks/nn-module"]
         assert mine["xp"] == body["xp_awarded"]
+
+
+async def test_signed_in_first_try_is_counted_on_the_server(tmp_path: Path, sqlite_url: str) -> None:
+    """Deleting the attempts cookie does not bring a signed-in learner's first-try bonus back."""
+    async with graded_app(tmp_path, sqlite_url) as http:
+        headers = await csrf_headers(http)
+        r = await http.post(
+            "/api/auth/signup",
+            json={"email": "again@example.com", "password": "correct horse"},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        wrong = (FIXTURES / "plain_list" / "submission.py").read_text()
+        r = await http.post(URL, json={"code": wrong}, headers=headers)
+        assert r.json()["status"] == "fail" and r.json()["attempts"] == 1
+
+        http.cookies.delete("questlab_attempts")
+        solution = (EXERCISE / "solution.py").read_text()
+        r = await http.post(URL, json={"code": solution}, headers=headers)
+        body = r.json()
+        assert body["status"] == "pass" and body["first_try"] is False and body["attempts"] == 2
+        assert body["completion_token"] is None
+
+        mine = (await http.get("/api/me/progress")).json()["quests"]["pytorch"]
+        assert mine["exercises_passed"] == ["networks/nn-module"] and mine["first_try_passes"] == []
+        assert mine["xp"] == body["xp_awarded"]
