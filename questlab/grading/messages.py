@@ -255,6 +255,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your program ended before the checks could run (did it call os._exit?).",
         "ko": "검사가 실행되기 전에 프로그램이 끝났습니다 (os._exit를 호출했나요?).",
     },
+    "report_invalid": {
+        "en": "The grader's report was not valid: it does not list this exercise's checks. "
+        "Did your program write to the grader's channel or end the process early?",
+        "ko": "채점기의 보고가 올바르지 않습니다: 이 연습 문제의 검사 목록과 맞지 않습니다. "
+        "프로그램이 채점기의 통로에 무언가를 쓰거나 프로세스를 일찍 끝냈나요?",
+    },
     "grader_broken": {
         "en": "The checks for this exercise failed to run. This is a problem with the exercise, not your "
         "code; please report it.",

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from questlab.grading import awards
-from questlab.grading.harness import build_harness, grading_from_run
+from questlab.grading.harness import build_harness, declared_checks, grading_from_run
 from questlab.grading.messages import localize
 from questlab.grading.results import RESULTS_VERSION
 from questlab.web.api_run import run_budget
@@ -129,9 +129,18 @@ async def submit(
         }
         retry = str(max(1, round(busy.retry_after_s)))
         return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
-    results: dict[str, Any] = grading_from_run(result, locale)
+    try:
+        expected: tuple[str, ...] = declared_checks(exercise.checks)
+    except (SyntaxError, ValueError) as bad:  # refuses every report until checks.py is fixed
+        log.error("checks of %s/%s cannot be read for their names: %s", quest.slug, lesson.key, bad)
+        expected = ()
+    results: dict[str, Any] = grading_from_run(result, locale, expected=expected)
     if grader_error := results.pop("grader_error", None):
         log.error("checks of %s/%s failed to run:\n%s", quest.slug, lesson.key, grader_error)
+    if results.pop("report_invalid", None):
+        log.warning(
+            "a submission to %s/%s sent a report that does not list its checks", quest.slug, lesson.key
+        )
 
     attempts = read_attempts(request)
     key = exercise_hash(quest.slug, lesson.key)
