@@ -67,6 +67,21 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     )
     assert runs and runs[-1]["body"]["code"].startswith("print('hello from run')")
     assert runs[-1]["csrf"], "Run must send the X-CSRF-Token header"
+    # The run renders like a lesson block's: status with the time, stdout in its own block.
+    output = page.locator("[data-run-output]")
+    assert "hello from run" in output.locator("pre.stdout").inner_text()
+    assert output.locator("[data-run-status=ok]").inner_text().endswith(" ms")
+
+    # A traceback shows as stderr; a model built by the code shows in the module explorer.
+    set_code(page, "print('before')\nraise ValueError('boom')")
+    page.click("[data-action=run]")
+    page.wait_for_selector("[data-run-output] [data-run-status=error]", timeout=30_000)
+    assert "before" in output.locator("pre.stdout").inner_text()
+    assert "ValueError: boom" in output.locator("pre.stderr").inner_text()
+    set_code(page, (EXERCISE / "solution.py").read_text())
+    page.click("[data-action=run]")
+    page.wait_for_selector("[data-run-output] [data-module-explorer]", timeout=30_000)
+    assert "MLP" in output.locator("[data-module-explorer]").inner_text()
 
     # Submit a mistake: its diagnosis shows.
     set_code(page, (FIXTURES / "plain_list" / "submission.py").read_text())

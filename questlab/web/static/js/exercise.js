@@ -83,19 +83,31 @@
     function start(text) { busy = true; status.textContent = text; section.classList.add("is-busy"); }
     function stop(text) { busy = false; status.textContent = text || ""; section.classList.remove("is-busy"); }
 
+    // A run renders exactly like a lesson block's (lesson.js): status and time, stdout,
+    // traceback, images and the module explorer.
+    function showRun(data) {
+      if (window.questlab && window.questlab.showRunResult) {
+        window.questlab.showRunResult(runOutput, data);
+        return;
+      }
+      runOutput.textContent = [data.stdout, data.traceback || data.stderr, data.message]
+        .filter(Boolean).join("\n") || label("no-output");
+      runOutput.hidden = false;
+    }
+
     function run() {
       if (busy) return;
       start(label("running"));
       postJSON("/api/run", { code: codeOf(editor) }).then(function (reply) {
         var data = reply.data || {};
-        var text = (data.stdout || "") + (data.stderr ? (data.stdout ? "\n" : "") + data.stderr : "");
-        if (!text && data.message) text = data.message;
-        if (!text && data.detail) text = String(data.detail);
-        runOutput.textContent = text || label("no-output");
-        runOutput.classList.toggle("is-error", !!(data.status && data.status !== "ok") || reply.status >= 400);
-        runOutput.hidden = false;
+        if (!data.status) {  // a refusal without a run result (503 runner off, 422 too long)
+          var detail = typeof data.detail === "string" ? data.detail : null;
+          data = { status: "error", message: data.message || detail || label("error") };
+        }
+        showRun(data);
+        runOutput.classList.toggle("is-error", data.status !== "ok" || reply.status >= 400);
         if (reply.status === 200) document.dispatchEvent(new CustomEvent("questlab:code-run", { detail: data }));
-        stop(data.message || "");
+        stop("");
       }, function () { stop(label("network")); });
     }
 
