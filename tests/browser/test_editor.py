@@ -89,6 +89,10 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     page.wait_for_selector(".results-summary", timeout=30_000)
     assert "nn.ModuleList" in page.inner_text("[data-results]")
     assert page.locator(".check-fail").count() > 0
+    # Backticked code in a message is a <code> element, not raw backticks.
+    message = page.locator(".check-fail .check-message").first
+    assert "nn.ModuleList" in message.locator("code").all_inner_texts()
+    assert "`" not in page.inner_text("[data-results] .check-list")
 
     # Submit the solution: every check passes.
     solution = (EXERCISE / "solution.py").read_text()

@@ -32,6 +32,16 @@
     return node;
   }
 
+  // Grading messages mark code with backticks: `nn.ModuleList` becomes a <code> element.
+  // Built with text nodes only, never HTML, so a learner's names stay inert.
+  function withCode(node, text) {
+    String(text).split(/`([^`\n]+)`/).forEach(function (part, index) {
+      if (!part) return;
+      node.appendChild(index % 2 ? el("code", null, part) : document.createTextNode(part));
+    });
+    return node;
+  }
+
   function setup(section) {
     var label = function (name) { return section.getAttribute("data-label-" + name) || name; };
     var mount = section.querySelector("[data-exercise-editor]");
@@ -131,7 +141,7 @@
           : "✗ " + label(test.status === "fail" ? "fail" : "error")));
         line.appendChild(el("code", "check-name", test.name));
         item.appendChild(line);
-        if (test.message) item.appendChild(el("p", "check-message", test.message));
+        if (test.message) item.appendChild(withCode(el("p", "check-message"), test.message));
         if (test.output && test.status !== "pass") item.appendChild(el("pre", "check-output", test.output));
         list.appendChild(item);
       });
