@@ -63,9 +63,30 @@ def record_exercise_pass(session: Any, user_id: int, quest: Any, lesson_key: str
     return int(record(session, user_id, quest, lesson_key, first_try))
 
 
+def record_exercise_attempt(session: Any, user_id: int, quest: Any, lesson_key: str) -> int | None:
+    """Count a signed-in learner's graded submission on the server; return the count before it.
+
+    ``None`` without the progress part (the caller then falls back to the attempts cookie).
+    """
+    try:
+        from questlab.progress.store import record_exercise_attempt as record
+    except ImportError:
+        return None
+    return int(record(session, user_id, quest, lesson_key))
+
+
 def current_user_id(request: Any) -> int | None:
-    """The signed-in learner's id, or ``None`` for a visitor (accounts set ``request.state.user``)."""
-    user = getattr(request.state, "user", None)
+    """The signed-in learner's id (from the session cookie, through the accounts part), or ``None``.
+
+    Looks the session up itself (``questlab.accounts.deps.current_user``): the submit endpoint
+    declares no dependency that would have done it. Without the accounts part everyone is a visitor.
+    """
+    try:
+        from questlab.accounts.deps import current_user
+    except ImportError:
+        user = getattr(request.state, "user", None)
+    else:
+        user = current_user(request)
     return getattr(user, "id", None) if user is not None else None
 
 

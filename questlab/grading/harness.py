@@ -13,6 +13,7 @@ as the server, so the marshal format matches.
 
 from __future__ import annotations
 
+import ast
 import base64
 import marshal
 import zlib
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from questlab.grading.results import grading_from_run
 
-__all__ = ["build_harness", "grading_from_run"]
+__all__ = ["build_harness", "declared_checks", "grading_from_run"]
 
 #: Modules the sandbox needs, in load order (each imports only earlier ones).
 SANDBOX_MODULES = ("core", "probes", "api", "diagnoses", "driver")
@@ -65,3 +66,44 @@ def build_harness(checks_source: str) -> str:
     shape is described in :mod:`questlab.grading.driver`.
     """
     return _LOADER.format(blob=_bundle(), checks=checks_source)
+
+
+def _check_name(decorator: ast.expr) -> str | None:
+    """The name of a ``@check("name", ...)`` (or ``@api.check(name="name")``) decorator, else ``None``."""
+    if not isinstance(decorator, ast.Call):
+        return None
+    func = decorator.func
+    if not (isinstance(func, ast.Name) and func.id == "check") and not (
+        isinstance(func, ast.Attribute) and func.attr == "check"
+    ):
+        return None
+    args = [*decorator.args[:1], *(k.value for k in decorator.keywords if k.arg == "name")]
+    if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str):
+        raise ValueError(f"line {decorator.lineno}: a check's name must be a string literal")
+    return args[0].value
+
+
+@cache
+def declared_checks(checks_source: str) -> tuple[str, ...]:
+    """The names of the checks ``checks_source`` declares, in order, read from its source on the server.
+
+    A check is a function decorated with ``@check("name", ...)``; the name must be a string literal
+    so that the server knows, without running anything, which tests an honest report lists.
+
+    Raises:
+        SyntaxError: when ``checks_source`` does not parse.
+        ValueError: for a check whose name is not a string literal.
+    """
+    functions = sorted(
+        (
+            n
+            for n in ast.walk(ast.parse(checks_source))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    names = []
+    for node in functions:
+        # Decorators apply bottom-up, so the one nearest the ``def`` registers first.
+        names.extend(n for d in reversed(node.decorator_list) if (n := _check_name(d)) is not None)
+    return tuple(names)

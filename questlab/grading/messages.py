@@ -6,11 +6,14 @@ text out of the sandbox means one report serves every locale, and a sentence
 is fixed in one place.
 
 Parameters are formatted with :meth:`str.format`, so ``{count:,}`` gives
-``235,146``.
+``235,146``. A part in ``[[...]]`` is left out when every parameter it names is
+empty (``-``, the probes' empty list), so "Unexpected: -." never shows.
 """
 
 from __future__ import annotations
 
+import re
+from string import Formatter
 from typing import Any
 
 LOCALES = ("ko", "en")
@@ -42,16 +45,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "`{name}`은 {expected}이어야 하는데 {actual}입니다.",
     },
     "wrong_parameters": {
-        "en": "The registered parameters differ from what was asked. Missing: {missing}. Unexpected: {extra}. "
-        "Wrong shape: {wrong}.",
-        "ko": "등록된 parameter가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
-        "shape이 틀린 것: {wrong}.",
+        "en": "The registered parameters differ from what was asked.[[ Missing: {missing}.]][[ Unexpected: {extra}.]]"
+        "[[ Wrong shape: {wrong}.]]",
+        "ko": "등록된 parameter가 요구한 것과 다릅니다.[[ 빠진 것: {missing}.]][[ 예상 밖의 것: {extra}.]]"
+        "[[ shape이 틀린 것: {wrong}.]]",
     },
     "wrong_buffers": {
-        "en": "The registered buffers differ from what was asked. Missing: {missing}. Unexpected: {extra}. "
-        "Wrong shape: {wrong}.",
-        "ko": "등록된 buffer가 요구한 것과 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}. "
-        "shape이 틀린 것: {wrong}.",
+        "en": "The registered buffers differ from what was asked.[[ Missing: {missing}.]][[ Unexpected: {extra}.]]"
+        "[[ Wrong shape: {wrong}.]]",
+        "ko": "등록된 buffer가 요구한 것과 다릅니다.[[ 빠진 것: {missing}.]][[ 예상 밖의 것: {extra}.]]"
+        "[[ shape이 틀린 것: {wrong}.]]",
     },
     "buffer_should_not_persist": {
         "en": "The buffer `{name}` is saved in state_dict(), but it should not be: it can be recreated at any "
@@ -104,8 +107,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "`model.to({target})` 뒤에도 이 tensor들은 model과 함께 옮겨지지 않았습니다: {names}.",
     },
     "state_dict_keys": {
-        "en": "state_dict() keys differ. Missing: {missing}. Unexpected: {extra}.",
-        "ko": "state_dict()의 key가 다릅니다. 빠진 것: {missing}. 예상 밖의 것: {extra}.",
+        "en": "state_dict() keys differ.[[ Missing: {missing}.]][[ Unexpected: {extra}.]]",
+        "ko": "state_dict()의 key가 다릅니다.[[ 빠진 것: {missing}.]][[ 예상 밖의 것: {extra}.]]",
     },
     "state_dict_roundtrip": {
         "en": "Saving the state_dict and loading it into a new model did not give the same outputs.",
@@ -255,6 +258,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your program ended before the checks could run (did it call os._exit?).",
         "ko": "검사가 실행되기 전에 프로그램이 끝났습니다 (os._exit를 호출했나요?).",
     },
+    "report_invalid": {
+        "en": "The grader's report was not valid: it does not list this exercise's checks. "
+        "Did your program write to the grader's channel or end the process early?",
+        "ko": "채점기의 보고가 올바르지 않습니다: 이 연습 문제의 검사 목록과 맞지 않습니다. "
+        "프로그램이 채점기의 통로에 무언가를 쓰거나 프로세스를 일찍 끝냈나요?",
+    },
     "grader_broken": {
         "en": "The checks for this exercise failed to run. This is a problem with the exercise, not your "
         "code; please report it.",
@@ -270,6 +279,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "위의 `{name}` 검사와 같은 원인입니다.",
     },
 }
+
+
+#: ``[[ Missing: {missing}.]]``: a part of a sentence left out when every parameter it names is empty.
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
+#: What the probes pass for an empty list of names.
+_EMPTY = (None, "", "-")
+
+
+def _optional(part: str, params: dict[str, Any]) -> str:
+    names = [field.split(".")[0].split("[")[0] for _, field, _, _ in Formatter().parse(part) if field]
+    return part if any(params.get(name) not in _EMPTY for name in names) else ""
 
 
 def localize(
@@ -291,6 +311,7 @@ def localize(
     if not table:
         return f"{key} {params or ''}".strip()
     template = table.get(locale) or table.get("ko") or table.get("en") or ""
+    template = _OPTIONAL.sub(lambda m: _optional(m.group(1), params or {}), template)
     try:
         return template.format(**(params or {}))
     except (KeyError, IndexError, ValueError):

@@ -7,6 +7,7 @@ in the learner's locale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from questlab.grading.messages import localize
@@ -81,19 +82,36 @@ def _test(raw: dict[str, Any], stdout: str, locale: str, explained: dict[str, st
     }
 
 
-def grading_from_run(result: Any, locale: str = "en") -> dict[str, Any]:
+def _report_matches(report: dict[str, Any], expected: Sequence[str]) -> bool:
+    """Whether ``report`` lists exactly the ``expected`` checks, in order (none after a SyntaxError)."""
+    if report.get("harness") != 1 or not isinstance(report.get("tests"), list):
+        return False
+    names = [t.get("name") if isinstance(t, dict) else None for t in report["tests"]]
+    learner = report.get("learner_error")
+    syntax = isinstance(learner, dict) and bool(learner.get("syntax"))
+    return names == ([] if syntax else list(expected))
+
+
+def grading_from_run(
+    result: Any, locale: str = "en", expected: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Turn a runner result into the grading results JSON, in ``locale``.
 
     Args:
         result: a :class:`questlab.runner.RunResult` of a run with a grading harness.
         locale: ``"ko"`` or ``"en"``; every message is in this language.
+        expected: the names of the exercise's checks, in order, as the server reads them from
+            ``checks.py`` (:func:`questlab.grading.harness.declared_checks`). A report listing
+            anything else (a forged one, written by the learner's code) is an ``error``:
+            "the grader's report was not valid". ``None`` skips this (trusted code only).
 
     Returns:
         ``{"version", "status": "pass"|"fail"|"error", "message", "locale", "tests": [{"name",
         "status", "message", "output", "diagnosis"}]}``; ``message`` is set when the status is
         ``error``. Runner limits (time, memory, output) are errors with the runner's reason.
         A ``grader_error`` key (the checks' own traceback) is added when the checks are broken;
-        the web API leaves it out.
+        the web API leaves it out. A ``report_invalid`` key (``True``) marks a report that did not
+        list the expected checks; the web API leaves it out too.
     """
     status = getattr(result, "status", "error")
     if status in _RUNNER_ERRORS:
@@ -110,6 +128,10 @@ def grading_from_run(result: Any, locale: str = "en") -> dict[str, Any]:
     if report.get("checks_error"):
         out = _error(localize("grader_broken", None, locale), locale)
         out["grader_error"] = report["checks_error"]
+        return out
+    if expected is not None and not _report_matches(report, expected):
+        out = _error(localize("report_invalid", None, locale), locale)
+        out["report_invalid"] = True
         return out
     stdout = getattr(result, "stdout", "") or ""
     explained: dict[str, str] = {}

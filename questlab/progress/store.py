@@ -123,6 +123,27 @@ def record_exercise_pass(
     )
 
 
+def record_exercise_attempt(session: Session, user_id: int, quest: Quest, lesson_key: str) -> int:
+    """Count one graded submission of ``lesson_key`` by a signed-in learner; return the count before it.
+
+    Kept as an ``attempts`` fact (key: the lesson key, ``count``: submissions so far), which scores
+    nothing and which browser sync cannot send, so the first-try bonus of a signed-in learner does not
+    depend on their cookies.
+    """
+    row = session.scalars(
+        select(ProgressFact).where(
+            ProgressFact.user_id == user_id,
+            ProgressFact.quest == quest.slug,
+            ProgressFact.kind == "attempts",
+            ProgressFact.key == lesson_key,
+        )
+    ).first()
+    before = row.count if row else 0
+    day = _today(session, user_id)
+    add_facts(session, user_id, quest.slug, [Fact("attempts", lesson_key, day, count=before + 1)])
+    return before
+
+
 def record_lesson_completed(session: Session, user_id: int, quest: Quest, lesson_key: str) -> int:
     """Record that a signed-in learner completed ``lesson_key``; return XP awarded (0 the second time)."""
     return _record(session, user_id, quest, [Fact("lesson", lesson_key, _today(session, user_id))])

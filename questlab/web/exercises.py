@@ -1,10 +1,13 @@
 """``POST /api/quests/{quest}/{chapter}/{lesson}/submit``: grade a submission, award XP, sign the pass.
 
-First try is decided on the server from a signed cookie, ``questlab_attempts``:
-per exercise (a short hash of quest and lesson key) it keeps the number of
-graded submissions and whether one passed. A submission is a first try when
-the cookie shows none before it. Runner refusals (busy) do not count. A
-visitor who clears cookies starts over; the cookie carries no identity.
+First try is decided on the server. For a signed-in learner the number of
+graded submissions per exercise is kept in the database (an ``attempts``
+progress fact), so clearing cookies changes nothing. For a visitor it comes
+from a signed cookie, ``questlab_attempts``: per exercise (a short hash of
+quest and lesson key) the number of graded submissions and whether one passed.
+A submission is a first try when none was counted before it. Runner refusals
+(busy, rate limit) do not count. A visitor who clears cookies starts over: the
+cookie carries no identity, and all it can fool is that browser's own progress.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from questlab.grading import awards
-from questlab.grading.harness import build_harness, grading_from_run
+from questlab.grading.harness import build_harness, declared_checks, grading_from_run
 from questlab.grading.messages import localize
 from questlab.grading.results import RESULTS_VERSION
 from questlab.web.api_run import run_budget
@@ -126,24 +129,39 @@ async def submit(
         }
         retry = str(max(1, round(busy.retry_after_s)))
         return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
-    results: dict[str, Any] = grading_from_run(result, locale)
+    try:
+        expected: tuple[str, ...] = declared_checks(exercise.checks)
+    except (SyntaxError, ValueError) as bad:  # refuses every report until checks.py is fixed
+        log.error("checks of %s/%s cannot be read for their names: %s", quest.slug, lesson.key, bad)
+        expected = ()
+    results: dict[str, Any] = grading_from_run(result, locale, expected=expected)
     if grader_error := results.pop("grader_error", None):
         log.error("checks of %s/%s failed to run:\n%s", quest.slug, lesson.key, grader_error)
+    if results.pop("report_invalid", None):
+        log.warning(
+            "a submission to %s/%s sent a report that does not list its checks", quest.slug, lesson.key
+        )
 
     attempts = read_attempts(request)
     key = exercise_hash(quest.slug, lesson.key)
     before, passed_before = attempts.pop(key, [0, 0])
     passed = results["status"] == "pass"
-    first_try = before == 0
     attempts[key] = [before + 1, int(passed_before or passed)]
 
     xp, token = 0, None
-    if passed:
-        user_id = awards.current_user_id(request)
-        if user_id is not None:
-            with request.app.state.db.session() as session:
+    user_id = awards.current_user_id(request)
+    if user_id is not None:
+        # A signed-in learner's count lives on the server; the cookie can only lower it, never reset it.
+        with request.app.state.db.session() as session:
+            counted = awards.record_exercise_attempt(session, user_id, quest, lesson.key)
+            if counted is not None:
+                before = max(before, counted)
+            first_try = before == 0
+            if passed:
                 xp = awards.record_exercise_pass(session, user_id, quest, lesson.key, first_try)
-        else:
+    else:
+        first_try = before == 0
+        if passed:
             xp = 0 if passed_before else awards.exercise_xp(quest, first_try)
             token = awards.sign_exercise_pass(
                 request.app.state.secret_key, quest.slug, lesson.key, first_try, datetime.now(UTC)

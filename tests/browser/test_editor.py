@@ -67,6 +67,21 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     )
     assert runs and runs[-1]["body"]["code"].startswith("print('hello from run')")
     assert runs[-1]["csrf"], "Run must send the X-CSRF-Token header"
+    # The run renders like a lesson block's: status with the time, stdout in its own block.
+    output = page.locator("[data-run-output]")
+    assert "hello from run" in output.locator("pre.stdout").inner_text()
+    assert output.locator("[data-run-status=ok]").inner_text().endswith(" ms")
+
+    # A traceback shows as stderr; a model built by the code shows in the module explorer.
+    set_code(page, "print('before')\nraise ValueError('boom')")
+    page.click("[data-action=run]")
+    page.wait_for_selector("[data-run-output] [data-run-status=error]", timeout=30_000)
+    assert "before" in output.locator("pre.stdout").inner_text()
+    assert "ValueError: boom" in output.locator("pre.stderr").inner_text()
+    set_code(page, (EXERCISE / "solution.py").read_text())
+    page.click("[data-action=run]")
+    page.wait_for_selector("[data-run-output] [data-module-explorer]", timeout=30_000)
+    assert "MLP" in output.locator("[data-module-explorer]").inner_text()
 
     # Submit a mistake: its diagnosis shows.
     set_code(page, (FIXTURES / "plain_list" / "submission.py").read_text())
@@ -74,6 +89,10 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     page.wait_for_selector(".results-summary", timeout=30_000)
     assert "nn.ModuleList" in page.inner_text("[data-results]")
     assert page.locator(".check-fail").count() > 0
+    # Backticked code in a message is a <code> element, not raw backticks.
+    message = page.locator(".check-fail .check-message").first
+    assert "nn.ModuleList" in message.locator("code").all_inner_texts()
+    assert "`" not in page.inner_text("[data-results] .check-list")
 
     # Submit the solution: every check passes.
     solution = (EXERCISE / "solution.py").read_text()

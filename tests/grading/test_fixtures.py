@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from questlab.grading.harness import build_harness, grading_from_run
+from questlab.grading.harness import build_harness, declared_checks, grading_from_run
 from questlab.grading.messages import MESSAGES
 from questlab.runner import RunnerService
 from tests.grading.conftest import EXERCISE, REPO
@@ -65,8 +65,13 @@ def _comparable(scenario: str, results: dict[str, dict]) -> dict[str, dict]:
 
 
 def grade(runner: RunnerService, code: str, exercise: Path = EXERCISE) -> dict[str, dict]:
-    result = runner.run_sync(code, harness=build_harness((exercise / "checks.py").read_text()))
-    return {locale: grading_from_run(result, locale) for locale in ("en", "ko")}
+    """Grade as the submit endpoint does: the report must list the checks declared in checks.py."""
+    checks = (exercise / "checks.py").read_text()
+    result = runner.run_sync(code, harness=build_harness(checks))
+    graded = {locale: grading_from_run(result, locale, declared_checks(checks)) for locale in ("en", "ko")}
+    for results in graded.values():
+        results.pop("report_invalid", None)
+    return graded
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +97,7 @@ def test_fixture_matches_expected(scenario: str, graded: dict[str, dict[str, dic
 
 
 def test_every_scenario_has_a_fixture() -> None:
-    wanted = {"correct", "syntax_error", "runtime_error", "timeout", "flood", *DIAGNOSED}
+    wanted = {"correct", "syntax_error", "runtime_error", "timeout", "flood", "forged_report", *DIAGNOSED}
     assert wanted <= set(SCENARIOS)
 
 
@@ -162,3 +167,25 @@ def test_runner_limits_are_errors_with_the_reason(
 def test_starter_fails_and_solution_passes(runner: RunnerService) -> None:
     assert grade(runner, (EXERCISE / "starter.py").read_text())["en"]["status"] == "fail"
     assert grade(runner, (EXERCISE / "solution.py").read_text())["en"]["status"] == "pass"
+
+
+def test_forged_report_is_not_believed(graded: dict[str, dict[str, dict]]) -> None:
+    """A fake report written on the result pipe, listing other checks, is an error, never a pass."""
+    for locale, results in graded["forged_report"].items():
+        assert results["status"] == "error" and results["tests"] == []
+        assert results["message"] == MESSAGES["report_invalid"][locale]
+
+
+@pytest.mark.parametrize("exercise", sorted(EXERCISES.values()), ids=lambda p: p.parent.name)
+def test_declared_checks_match_the_registry(exercise: Path) -> None:
+    """The names the server reads from checks.py are the ones the checks register, in order."""
+    from questlab.grading import api
+
+    checks = (exercise / "checks.py").read_text()
+    api.REGISTRY.clear()
+    try:
+        exec(compile(checks, "checks.py", "exec"), {"__name__": "checks"})
+        registered = tuple(c.name for c in api.REGISTRY)
+    finally:
+        api.REGISTRY.clear()
+    assert declared_checks(checks) == registered and registered

@@ -136,3 +136,17 @@ def test_new_messages_exist_in_both_locales(key: str) -> None:
     en, ko = localize(key, params, "en"), localize(key, params, "ko")
     assert set(MESSAGES[key]) == {"en", "ko"} and en != ko and "{" not in en.replace('{"', "")
     assert any("\uac00" <= ch <= "\ud7a3" for ch in ko)
+
+
+def test_empty_parts_of_a_listing_message_are_left_out() -> None:
+    """ "Unexpected: -." never shows: a part whose names are all empty is omitted, in both locales."""
+    params = {"missing": "`fc1.weight`", "extra": "-"}
+    assert localize("state_dict_keys", params, "en") == "state_dict() keys differ. Missing: `fc1.weight`."
+    assert (
+        localize("state_dict_keys", params, "ko") == "state_dict()의 key가 다릅니다. 빠진 것: `fc1.weight`."
+    )
+    both = localize("wrong_buffers", {"missing": "-", "extra": "`a`", "wrong": "`b`"}, "en")
+    assert both.endswith("asked. Unexpected: `a`. Wrong shape: `b`.")
+    for key in ("state_dict_keys", "wrong_parameters", "wrong_buffers"):
+        for locale in ("ko", "en"):
+            assert "[[" not in localize(key, {"missing": "-", "extra": "-", "wrong": "-"}, locale)

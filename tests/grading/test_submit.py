@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -142,3 +144,76 @@ async def test_submit_shares_the_run_rate_limit(client: httpx.AsyncClient) -> No
         app.state.runner = None
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     assert r.json()["status"] == "error" and "초 기다린 뒤" in r.json()["message"]
+
+
+@asynccontextmanager
+async def graded_app(tmp_path: Path, sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for the app over the bundled quests, with a real sandboxed runner."""
+    from questlab.web.app import create_app
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        quests_dir=REPO / "quests",
+        database_url=sqlite_url,
+        runner_enabled=True,
+        runner_slots=2,
+        sandbox="auto",
+        secret_key="test-secret",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert app.state.runner is not None
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def test_signed_in_pass_is_recorded(tmp_path: Path, sqlite_url: str) -> None:
+    """A signed-in learner's pass lands in their progress (XP, exercises passed), without a token."""
+    async with graded_app(tmp_path, sqlite_url) as http:
+        headers = await csrf_headers(http)
+        r = await http.post(
+            "/api/auth/signup",
+            json={"email": "grader@example.com", "password": "correct horse"},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        solution = (EXERCISE / "solution.py").read_text()
+        r = await http.post(URL, json={"code": solution, "locale": "en"}, headers=headers)
+        body = r.json()
+        assert r.status_code == 200 and body["status"] == "pass", r.text
+        assert body["first_try"] is True and body["completion_token"] is None
+        assert body["xp_awarded"] >= 75  # [xp] exercise + first_try_bonus (+ the active day)
+
+        r = await http.get("/api/me/progress")
+        assert r.status_code == 200, r.text
+        mine = r.json()["quests"]["pytorch"]
+        assert mine["exercises_passed"] == ["networks/nn-module"]
+        assert mine["first_try_passes"] == ["networks/nn-module"]
+        assert mine["xp"] == body["xp_awarded"]
+
+
+async def test_signed_in_first_try_is_counted_on_the_server(tmp_path: Path, sqlite_url: str) -> None:
+    """Deleting the attempts cookie does not bring a signed-in learner's first-try bonus back."""
+    async with graded_app(tmp_path, sqlite_url) as http:
+        headers = await csrf_headers(http)
+        r = await http.post(
+            "/api/auth/signup",
+            json={"email": "again@example.com", "password": "correct horse"},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        wrong = (FIXTURES / "plain_list" / "submission.py").read_text()
+        r = await http.post(URL, json={"code": wrong}, headers=headers)
+        assert r.json()["status"] == "fail" and r.json()["attempts"] == 1
+
+        http.cookies.delete("questlab_attempts")
+        solution = (EXERCISE / "solution.py").read_text()
+        r = await http.post(URL, json={"code": solution}, headers=headers)
+        body = r.json()
+        assert body["status"] == "pass" and body["first_try"] is False and body["attempts"] == 2
+        assert body["completion_token"] is None
+
+        mine = (await http.get("/api/me/progress")).json()["quests"]["pytorch"]
+        assert mine["exercises_passed"] == ["networks/nn-module"] and mine["first_try_passes"] == []
+        assert mine["xp"] == body["xp_awarded"]

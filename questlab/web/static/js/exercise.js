@@ -32,6 +32,16 @@
     return node;
   }
 
+  // Grading messages mark code with backticks: `nn.ModuleList` becomes a <code> element.
+  // Built with text nodes only, never HTML, so a learner's names stay inert.
+  function withCode(node, text) {
+    String(text).split(/`([^`\n]+)`/).forEach(function (part, index) {
+      if (!part) return;
+      node.appendChild(index % 2 ? el("code", null, part) : document.createTextNode(part));
+    });
+    return node;
+  }
+
   function setup(section) {
     var label = function (name) { return section.getAttribute("data-label-" + name) || name; };
     var mount = section.querySelector("[data-exercise-editor]");
@@ -83,19 +93,31 @@
     function start(text) { busy = true; status.textContent = text; section.classList.add("is-busy"); }
     function stop(text) { busy = false; status.textContent = text || ""; section.classList.remove("is-busy"); }
 
+    // A run renders exactly like a lesson block's (lesson.js): status and time, stdout,
+    // traceback, images and the module explorer.
+    function showRun(data) {
+      if (window.questlab && window.questlab.showRunResult) {
+        window.questlab.showRunResult(runOutput, data);
+        return;
+      }
+      runOutput.textContent = [data.stdout, data.traceback || data.stderr, data.message]
+        .filter(Boolean).join("\n") || label("no-output");
+      runOutput.hidden = false;
+    }
+
     function run() {
       if (busy) return;
       start(label("running"));
       postJSON("/api/run", { code: codeOf(editor) }).then(function (reply) {
         var data = reply.data || {};
-        var text = (data.stdout || "") + (data.stderr ? (data.stdout ? "\n" : "") + data.stderr : "");
-        if (!text && data.message) text = data.message;
-        if (!text && data.detail) text = String(data.detail);
-        runOutput.textContent = text || label("no-output");
-        runOutput.classList.toggle("is-error", !!(data.status && data.status !== "ok") || reply.status >= 400);
-        runOutput.hidden = false;
+        if (!data.status) {  // a refusal without a run result (503 runner off, 422 too long)
+          var detail = typeof data.detail === "string" ? data.detail : null;
+          data = { status: "error", message: data.message || detail || label("error") };
+        }
+        showRun(data);
+        runOutput.classList.toggle("is-error", data.status !== "ok" || reply.status >= 400);
         if (reply.status === 200) document.dispatchEvent(new CustomEvent("questlab:code-run", { detail: data }));
-        stop(data.message || "");
+        stop("");
       }, function () { stop(label("network")); });
     }
 
@@ -119,7 +141,7 @@
           : "✗ " + label(test.status === "fail" ? "fail" : "error")));
         line.appendChild(el("code", "check-name", test.name));
         item.appendChild(line);
-        if (test.message) item.appendChild(el("p", "check-message", test.message));
+        if (test.message) item.appendChild(withCode(el("p", "check-message"), test.message));
         if (test.output && test.status !== "pass") item.appendChild(el("pre", "check-output", test.output));
         list.appendChild(item);
       });

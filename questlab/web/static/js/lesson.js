@@ -67,6 +67,10 @@
     }
   }
 
+  // The exercise editor (exercise.js) renders its runs through the same function.
+  window.questlab = window.questlab || {};
+  window.questlab.showRunResult = showResult;
+
   function makeEditable(figure) {
     if (figure.querySelector("textarea.code-editor")) return;
     var pre = figure.querySelector("pre.highlight");
