@@ -25,11 +25,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from questlab.grading import awards
+from questlab.accounts.deps import current_user
+from questlab.content.model import Quest
 from questlab.grading.harness import build_harness, declared_checks, grading_from_run
 from questlab.grading.messages import localize
 from questlab.grading.results import RESULTS_VERSION
-from questlab.web.api_run import run_budget
+from questlab.progress.store import record_exercise_attempt, record_exercise_pass
+from questlab.progress.tokens import sign_exercise_pass
+from questlab.web.api_run import MAX_CODE_CHARS, run_budget
 from questlab.web.pages import get_lesson, request_locale
 
 log = logging.getLogger("questlab.grading")
@@ -37,7 +40,6 @@ log = logging.getLogger("questlab.grading")
 ATTEMPTS_COOKIE = "questlab_attempts"
 #: Exercises remembered in the cookie (oldest forgotten first) to stay under browsers' 4 KB.
 ATTEMPTS_MAX = 150
-MAX_CODE_CHARS = 100_000
 
 
 class Submission(BaseModel):
@@ -51,6 +53,12 @@ def _sign(secret: str, payload: str) -> str:
     message = b"questlab attempts v1\x00" + payload.encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def exercise_xp(quest: Quest, first_try: bool) -> int:
+    """XP for a visitor's first pass: the quest's ``[xp] exercise``, plus the first-try bonus."""
+    xp = quest.config.xp
+    return int(xp.exercise + (xp.first_try_bonus if first_try else 0))
 
 
 def read_attempts(request: Request) -> dict[str, list[int]]:
@@ -149,21 +157,19 @@ async def submit(
     attempts[key] = [before + 1, int(passed_before or passed)]
 
     xp, token = 0, None
-    user_id = awards.current_user_id(request)
-    if user_id is not None:
-        # A signed-in learner's count lives on the server; the cookie can only lower it, never reset it.
+    user = current_user(request)
+    if user is not None:
+        # A signed-in learner's count lives on the server; the cookie can only raise it, never reset it.
         with request.app.state.db.session() as session:
-            counted = awards.record_exercise_attempt(session, user_id, quest, lesson.key)
-            if counted is not None:
-                before = max(before, counted)
+            before = max(before, record_exercise_attempt(session, user.id, quest, lesson.key))
             first_try = before == 0
             if passed:
-                xp = awards.record_exercise_pass(session, user_id, quest, lesson.key, first_try)
+                xp = record_exercise_pass(session, user.id, quest, lesson.key, first_try)
     else:
         first_try = before == 0
         if passed:
-            xp = 0 if passed_before else awards.exercise_xp(quest, first_try)
-            token = awards.sign_exercise_pass(
+            xp = 0 if passed_before else exercise_xp(quest, first_try)
+            token = sign_exercise_pass(
                 request.app.state.secret_key, quest.slug, lesson.key, first_try, datetime.now(UTC)
             )
     results.update(xp_awarded=xp, first_try=first_try and passed, attempts=before + 1, completion_token=token)

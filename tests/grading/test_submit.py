@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from questlab.grading.awards import TOKEN_CONTEXT
+from questlab.progress.tokens import _CONTEXT as TOKEN_CONTEXT
 from questlab.settings import Settings
 from tests.grading.conftest import EXERCISE, REPO
 from tests.grading.schema_check import validate
