@@ -105,8 +105,9 @@ class ProgressFact(Base):
 
     ``kind`` and ``key``: ``lesson`` (key: ``<chapter>/<lesson>``), ``exercise`` (key: the pass token's
     nonce; ``lesson_key`` and ``first_try`` set), ``code_runs`` (key: ``<device>:<day>``, ``count`` runs,
-    merged by maximum), ``comment`` (key: comment id), ``day`` (key: the active day). ``day`` is the
-    learner's calendar day (``YYYY-MM-DD`` in their time zone) the fact belongs to.
+    merged by maximum), ``comment`` (key: comment id), ``day`` (key: the active day), ``attempts``
+    (key: ``<chapter>/<lesson>``, ``count`` graded submissions; no XP, never accepted from a sync).
+    ``day`` is the learner's calendar day (``YYYY-MM-DD`` in their time zone) the fact belongs to.
     """
 
     __tablename__ = "progress_facts"
