@@ -104,7 +104,6 @@ def sign_in(browser, base: str, email: str):  # type: ignore[no-untyped-def]
     return context, page, errors
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 def test_bell_comment_reply_notification_report_and_triage(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
