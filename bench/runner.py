@@ -129,7 +129,11 @@ def main() -> None:
     port = free_port()
     data = tempfile.mkdtemp(prefix="questlab-bench-")
     env = dict(
-        os.environ, QUESTLAB_DATA_DIR=data, QUESTLAB_RUN_RATE_PER_MINUTE="100000", QUESTLAB_RUNNER_QUEUE="64"
+        os.environ,
+        QUESTLAB_DATA_DIR=data,
+        QUESTLAB_RUN_RATE_PER_MINUTE="100000",
+        QUESTLAB_RUN_RATE_PER_ADDRESS_PER_MINUTE="100000",
+        QUESTLAB_RUNNER_QUEUE="64",
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "questlab.cli", "serve", "--port", str(port)],

@@ -125,9 +125,7 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
         )
     wait = run_budget(request)
     if wait:
-        return busy_response(
-            wait, f"too many runs: at most {limiter(request).limit} a minute; retry soon", 429
-        )
+        return busy_response(wait, f"too many runs in a minute; retry in {math.ceil(wait)} s", 429)
     try:
         result = await runner.run(body.code)
     except RunnerBusy as busy:
