@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-KINDS = ("lesson", "exercise", "code_runs", "comment", "day")
+KINDS = ("lesson", "exercise", "code_runs", "comment", "day", "attempts")
 
 
 @dataclass(frozen=True)
