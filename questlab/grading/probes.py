@@ -187,7 +187,18 @@ def expect_parameters(model: Any, expected: dict[str, tuple[int, ...]]) -> None:
     Raises:
         CheckFailed: ``wrong_parameters`` naming missing, unexpected and mis-shaped ones.
     """
-    actual = named_parameters(model)
+    _expect_named_shapes(named_parameters(model), expected, "wrong_parameters", "expected_parameters")
+
+
+def _expect_named_shapes(
+    actual: dict[str, Any], expected: dict[str, tuple[int, ...]], key: str, context_key: str
+) -> None:
+    """Compare ``{dotted name: shape}`` maps exactly.
+
+    Raises:
+        CheckFailed: ``key`` naming missing, unexpected and mis-shaped entries, with the expected
+            map as ``context[context_key]`` for the diagnoses.
+    """
     missing = [n for n in expected if n not in actual]
     extra = [n for n in actual if n not in expected]
     wrong = [
@@ -197,9 +208,9 @@ def expect_parameters(model: Any, expected: dict[str, tuple[int, ...]]) -> None:
     ]
     if missing or extra or wrong:
         raise CheckFailed(
-            "wrong_parameters",
+            key,
             params={"missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)},
-            context={"expected_parameters": {k: list(v) for k, v in expected.items()}},
+            context={context_key: {k: list(v) for k, v in expected.items()}},
         )
 
 
@@ -216,21 +227,8 @@ def expect_buffers(
             ``buffer_should_not_persist`` or ``buffer_should_persist`` for the first buffer
             with the wrong ``persistent`` flag.
     """
-    actual = named_buffers(model)
     context = {"expected_buffers": {k: list(v) for k, v in expected.items()}}
-    missing = [n for n in expected if n not in actual]
-    extra = [n for n in actual if n not in expected]
-    wrong = [
-        f"{n} {_shape(actual[n])} ≠ {_shape(s)}"
-        for n, s in expected.items()
-        if n in actual and tuple(actual[n]) != tuple(s)
-    ]
-    if missing or extra or wrong:
-        raise CheckFailed(
-            "wrong_buffers",
-            params={"missing": _names(missing), "extra": _names(extra), "wrong": _names(wrong)},
-            context=context,
-        )
+    _expect_named_shapes(named_buffers(model), expected, "wrong_buffers", "expected_buffers")
     modules = dict(model.named_modules())
     transient = set(non_persistent)
     for name in expected:
