@@ -144,6 +144,28 @@ def record_exercise_attempt(session: Session, user_id: int, quest: Quest, lesson
     return before
 
 
+def record_lesson_completed(session: Session, user_id: int, quest: Quest, lesson_key: str) -> int:
+    """Record that a signed-in learner completed ``lesson_key``; return XP awarded (0 the second time)."""
+    return _record(session, user_id, quest, [Fact("lesson", lesson_key, _today(session, user_id))])
+
+
+def record_code_run(session: Session, user_id: int, quest: Quest) -> int:
+    """Record one code run by a signed-in learner (on the server's own device key); return XP awarded."""
+    day = _today(session, user_id)
+    key = f"server:{day}"
+    row = session.scalars(
+        select(ProgressFact).where(
+            ProgressFact.user_id == user_id,
+            ProgressFact.quest == quest.slug,
+            ProgressFact.kind == "code_runs",
+            ProgressFact.key == key,
+        )
+    ).first()
+    return _record(
+        session, user_id, quest, [Fact("code_runs", key, day, count=(row.count if row else 0) + 1)]
+    )
+
+
 def record_comment(session: Session, user_id: int, quest: Quest, comment_id: int) -> int:
     """Record a comment posted by a learner in ``quest``; return XP awarded."""
     return _record(session, user_id, quest, [Fact("comment", str(comment_id), _today(session, user_id))])
