@@ -94,6 +94,72 @@ def drop_bounding_capabilities() -> None:
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
 
 
+# --- ptrace: the exit status before the address space is torn down ------------
+
+PTRACE_CONT = 7
+PTRACE_DETACH = 17
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_SEIZE = 0x4206
+PTRACE_O_TRACEEXIT = 0x40
+PTRACE_O_EXITKILL = 0x100000
+PTRACE_EVENT_EXIT = 6
+PTRACE_EVENT_STOP = 128
+
+_ptrace = _libc.ptrace
+_ptrace.restype = ctypes.c_long
+_ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+
+
+def ptrace_seize_exit(pid: int) -> None:
+    """Trace ``pid`` (a child of the caller) so that it stops once as it begins to exit.
+
+    ``PTRACE_SEIZE`` with ``PTRACE_O_TRACEEXIT`` (the tracee stops at the start
+    of ``do_exit``, before its memory is freed, and the caller's ``wait4``
+    reports ``PTRACE_EVENT_EXIT``) and ``PTRACE_O_EXITKILL`` (the tracee gets
+    SIGKILL if the caller dies). Unlike ``PTRACE_ATTACH`` it sends no SIGSTOP.
+    Source: ptrace(2).
+
+    Raises:
+        OSError: ESRCH when ``pid`` is gone, EPERM when it may not be traced.
+    """
+    options = PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL
+    _check(_ptrace(PTRACE_SEIZE, pid, None, ctypes.c_void_p(options)))
+
+
+def ptrace_event_message(pid: int) -> int:
+    """``PTRACE_GETEVENTMSG``: at a ``PTRACE_EVENT_EXIT`` stop, the tracee's wait status.
+
+    Returns:
+        The status as ``wait4`` would report it once the process has ended
+        (decode with ``os.WIFEXITED``, ``os.WEXITSTATUS``, ``os.WTERMSIG``).
+
+    Raises:
+        OSError: ESRCH when ``pid`` is not in a ptrace stop of the caller.
+    """
+    msg = ctypes.c_ulong(0)
+    _check(_ptrace(PTRACE_GETEVENTMSG, pid, None, ctypes.cast(ctypes.byref(msg), ctypes.c_void_p)))
+    return int(msg.value)
+
+
+def ptrace_cont(pid: int, sig: int = 0) -> None:
+    """``PTRACE_CONT``: resume a tracee from a ptrace stop, delivering ``sig`` (0: none).
+
+    Raises:
+        OSError: ESRCH when ``pid`` is not in a ptrace stop of the caller
+            (for example, already killed).
+    """
+    _check(_ptrace(PTRACE_CONT, pid, None, ctypes.c_void_p(sig)))
+
+
+def ptrace_detach(pid: int, sig: int = 0) -> None:
+    """``PTRACE_DETACH``: stop tracing a tracee in a ptrace stop, delivering ``sig``.
+
+    Raises:
+        OSError: ESRCH when ``pid`` is not in a ptrace stop of the caller.
+    """
+    _check(_ptrace(PTRACE_DETACH, pid, None, ctypes.c_void_p(sig)))
+
+
 # --- seccomp ---------------------------------------------------------------
 
 _AUDIT_ARCH_X86_64 = 0xC000003E

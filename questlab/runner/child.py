@@ -45,15 +45,17 @@ MAX_MODULE_NODES = 500
 MAX_REPORT_BYTES = 256_000
 
 
-def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
+def prepare_spare(cfg: dict[str, Any], slot: int, half: int, limits: RunLimits) -> None:
     """Isolate a freshly forked spare child before any request arrives.
 
     Args:
         cfg: the warm parent's configuration (``isolated``, ``cgroup_root``,
-            ``uid_base``, ``scratch_mb``).
+            ``uid_base``).
         slot: index of the slot this child serves; picks its uid and cgroups.
         half: which of the slot's two cgroups to join (0 or 1). A slot's next
-            spare is prepared while its current run still occupies the other.
+            spare is prepared while its previous run may still occupy the other.
+        limits: the limits the spare is prepared for (``scratch_mb`` sizes
+            its scratch tmpfs).
 
     Raises:
         OSError: when a namespace, mount or cgroup step fails.
@@ -87,7 +89,7 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
         "/tmp",
         "tmpfs",
         _linux.MS_NOSUID | _linux.MS_NODEV,
-        f"size={cfg['scratch_mb']}m,mode=0700,uid={uid},gid={uid}",
+        f"size={limits.scratch_mb}m,mode=0700,uid={uid},gid={uid}",
     )
     if os.path.isdir("/dev/shm"):
         _linux.mount("/tmp", "/dev/shm", None, _linux.MS_BIND)
@@ -98,7 +100,6 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int) -> None:
         _linux.MS_NOSUID | _linux.MS_NODEV | _linux.MS_NOEXEC | _linux.MS_RDONLY,
         "size=16k,mode=0755",
     )
-    _linux.drop_bounding_capabilities()
 
 
 def _reseed() -> None:
@@ -124,25 +125,43 @@ def _read_request() -> dict[str, Any]:
     return data
 
 
+def _rlimits(limits: RunLimits, isolated: bool) -> list[tuple[int, int]]:
+    """(resource, value) pairs a run's processes are held to; soft = hard = value."""
+    mb = 1024 * 1024
+    pairs = [
+        (resource.RLIMIT_CPU, max(1, math.ceil(limits.cpu_seconds))),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    if isolated or os.geteuid() != 0:  # RLIMIT_NPROC does not hold root back
+        pairs.append((resource.RLIMIT_NPROC, limits.processes))
+    return pairs
+
+
+def limits_fit(prepared: RunLimits, wanted: RunLimits) -> bool:
+    """Whether a spare prepared for ``prepared`` can serve a run with ``wanted``.
+
+    A spare applies its limits before its request arrives, and then has no
+    right left to raise them: it can lower each rlimit, but not raise one or
+    resize its scratch. Limits the parent enforces (memory, processes in the
+    cgroup, wall time, output) are applied per run and always fit.
+
+    Returns:
+        True when every rlimit of ``wanted`` is at most the prepared one and
+        the scratch sizes are equal.
+    """
+    have = dict(_rlimits(prepared, isolated=True))
+    return prepared.scratch_mb == wanted.scratch_mb and all(
+        value <= have[res] for res, value in _rlimits(wanted, isolated=True)
+    )
+
+
 def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
     """Set rlimits, then (isolated) drop to the slot's uid with no way back."""
-    mb = 1024 * 1024
-    cpu = max(1, math.ceil(limits.cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    fsize = limits.file_size_mb * mb
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for res, value in _rlimits(limits, cfg["isolated"]):
+        resource.setrlimit(res, (value, value))
     if cfg["isolated"]:
-        if limits.scratch_mb != cfg["scratch_mb"]:
-            _linux.mount(
-                None,
-                "/tmp",
-                None,
-                _linux.MS_REMOUNT | _linux.MS_NOSUID | _linux.MS_NODEV,
-                f"size={limits.scratch_mb}m",
-            )
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         uid = cfg["uid_base"] + slot
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -152,13 +171,21 @@ def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
         # relative to what the warm parent has already mapped.
         with open("/proc/self/statm") as f:
             vm = int(f.read().split()[0]) * resource.getpagesize()
-        cap = vm + limits.memory_mb * mb
+        cap = vm + limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        if os.geteuid() != 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     _linux.prctl(_linux.PR_SET_NO_NEW_PRIVS, 1)
     if cfg["isolated"]:
         _linux.install_seccomp()
+
+
+def _lower_limits(cfg: dict[str, Any], prepared: RunLimits, limits: RunLimits) -> None:
+    """Lower the rlimits a spare applied for ``prepared`` to those of ``limits``."""
+    if limits == prepared:
+        return
+    have = dict(_rlimits(prepared, cfg["isolated"]))
+    for res, value in _rlimits(limits, cfg["isolated"]):
+        if value != have.get(res):
+            resource.setrlimit(res, (value, value))
 
 
 class _TeeRaw(io.RawIOBase):
@@ -314,39 +341,51 @@ def _run_harness(
         sys.stdout, sys.stderr = saved
 
 
-def serve_request(cfg: dict[str, Any], slot: int) -> None:
-    """Wait for the request, run it, report, and ``os._exit`` with its status.
+def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: str | None) -> None:
+    """Finish the spare, wait for the request, run it, report, and ``os._exit``.
+
+    Everything that does not depend on the code happens before the request is
+    read, off the run's path: fresh random seeds, the rlimits of ``prepared``,
+    the switch to the slot's uid, no_new_privs, the seccomp filter, the
+    environment, the working directory and the output streams. The request
+    may then only lower the rlimits (see :func:`limits_fit`).
+
+    Args:
+        cfg: the warm parent's configuration.
+        slot: the slot this child serves (its uid).
+        prepared: the limits to apply now.
+        scratch: the scratch folder (``sandbox="none"`` only; the sandbox's
+            scratch is its own ``/tmp``).
 
     The exit status follows Python's: 0 for a normal end, 1 for an uncaught
     exception, the code given to ``sys.exit``.
     """
-    # No pre-faulting of torch pages here: copying them before the request
-    # saved ~5 ms of the run but cost ~17 ms of CPU per run and made the
-    # child's exit slower (more private pages to free); see docs/runner.md.
     _reseed()
-    request = _read_request()
-    limits = RunLimits.from_json(request["limits"])
-    _apply_limits(cfg, slot, limits)
+    _apply_limits(cfg, slot, prepared)
     os.environ.clear()
     os.environ.update(cfg["child_env"])
-    os.chdir(cfg["scratch_dir"] if cfg["isolated"] else request["scratch_dir"])
-
-    tee = _TeeRaw(1, limits.output_bytes)
+    os.chdir(scratch or "/tmp")
+    tee = _TeeRaw(1, prepared.output_bytes)
     stdout = io.TextIOWrapper(io.BufferedWriter(tee), encoding="utf-8", errors="backslashreplace")
     stderr = io.TextIOWrapper(
         open(2, "wb", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
-    sys.stdout, sys.stderr = stdout, stderr
     sys.stdin = open(0, closefd=False)  # fd 0 is /dev/null
     sys.argv = [LEARNER_FILE]
-
-    code: str = request["code"]
-    linecache.cache[LEARNER_FILE] = (len(code), None, code.splitlines(True), LEARNER_FILE)
     # A real module registered as __main__, as in a script: pickling (torch.save of a whole
     # model) finds the learner's classes by looking them up on sys.modules["__main__"].
     main_module = types.ModuleType("__main__")
     main_module.__dict__.update({"__builtins__": builtins, "__file__": LEARNER_FILE})
+
+    request = _read_request()
+    limits = RunLimits.from_json(request["limits"])
+    _lower_limits(cfg, prepared, limits)
+    tee.cap = limits.output_bytes
+    sys.stdout, sys.stderr = stdout, stderr
     sys.modules["__main__"] = main_module
+
+    code: str = request["code"]
+    linecache.cache[LEARNER_FILE] = (len(code), None, code.splitlines(True), LEARNER_FILE)
     ns: dict[str, Any] = main_module.__dict__
     exc: BaseException | None = None
     exit_code = 0

@@ -152,8 +152,7 @@ class RunnerService:
             "slots": self.slots,
             "uid_base": self.uid_base,
             "cgroup_root": sb.SANDBOX_CGROUP_ROOT,
-            "scratch_mb": self.limits.scratch_mb,
-            "scratch_dir": "/tmp",
+            "limits": self.limits.to_json(),
             "child_env": {**sb.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"},
         }
         if sandboxed:
@@ -273,7 +272,8 @@ class RunnerService:
 
     async def _acquire(self) -> int:
         if self._free:
-            return self._free.pop()
+            # The slot idle longest: its spare has had the most time to get ready.
+            return self._free.pop(0)
         if len(self._waiters) >= self.queue_size:
             raise RunnerBusy(self._retry_after())
         assert self._loop is not None

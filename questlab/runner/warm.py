@@ -36,6 +36,8 @@ from questlab.runner.result import RESULT_VERSION, make_inert
 
 MAX_EXTRAS_BYTES = 8_000_000
 CPU_POLL_S = 0.05
+#: Signals the kernel forces on a process for a fault in what it executes.
+FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP})
 EXIT_GRACE_S = 0.5
 
 
@@ -102,6 +104,29 @@ class _Cgroups:
                     return int(line.split()[1])
         return 0
 
+    def kill_all(self, rounds: int = 4) -> None:
+        """SIGKILL every process in the slot's cgroup (``cgroup.procs`` of pids).
+
+        Read again while it shows processes not yet killed (one may fork while
+        the list is read), at most ``rounds`` times; the pids limit bounds
+        how many can appear.
+        """
+        killed: set[int] = set()
+        for _ in range(rounds):
+            try:
+                with open(f"{self.pids}/cgroup.procs") as f:
+                    fresh = {int(line) for line in f if line.strip()} - killed
+            except (OSError, ValueError):
+                return
+            if not fresh:
+                return
+            for pid in fresh:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            killed |= fresh
+
     def cpu_ns(self) -> int:
         with open(f"{self.cpu}/cpuacct.usage") as f:
             return int(f.read())
@@ -113,11 +138,23 @@ def _write(path: str, value: str) -> None:
 
 
 class _Spare:
+    """A forked child waiting for its code, prepared for ``limits``."""
+
     def __init__(
-        self, slot: int, half: int, pid: int, req_w: int, out_r: int, err_r: int, res_r: int
+        self,
+        slot: int,
+        half: int,
+        pid: int,
+        req_w: int,
+        out_r: int,
+        err_r: int,
+        res_r: int,
+        limits: RunLimits,
+        scratch: str | None,
     ) -> None:
         self.slot, self.half, self.pid, self.req_w = slot, half, pid, req_w
         self.out_r, self.err_r, self.res_r = out_r, err_r, res_r
+        self.limits, self.scratch = limits, scratch
 
 
 class _Run:
@@ -136,6 +173,10 @@ class _Run:
         self.last_poll = self.started = time.monotonic()
         self.deadline = self.started + limits.wall_seconds
         self.pidfd = os.pidfd_open(spare.pid)
+        #: The parent traces the run's PID 1 to learn its exit status at PTRACE_EVENT_EXIT.
+        self.traced = False
+        #: wait4 has collected the process (the verdict may come earlier, at the exit stop).
+        self.reaped = False
 
 
 class WarmParent:
@@ -146,6 +187,8 @@ class WarmParent:
         self.sel = selectors.DefaultSelector()
         self.spares: dict[int, _Spare] = {}
         self.runs: dict[int, _Run] = {}  # by pid
+        #: Runs answered at their exit stop whose process the kernel is still tearing down.
+        self.dying: dict[int, _Run] = {}
         self.fd_run: dict[int, _Run] = {}
         self.inbuf = bytearray()
         self.cgroups = (
@@ -158,10 +201,15 @@ class WarmParent:
             else {}
         )
         self.next_half = [0] * cfg["slots"]
+        #: what a spare is prepared for unless a request asks for other limits
+        self.default_limits = RunLimits.from_json(cfg["limits"])
         self.own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if cfg["isolated"] else -1
 
     # -- spares ------------------------------------------------------------
-    def fork_spare(self, slot: int) -> None:
+    def fork_spare(self, slot: int, limits: RunLimits | None = None) -> None:
+        """Fork the slot's next spare, prepared for ``limits`` (default: the service's)."""
+        limits = limits or self.default_limits
+        scratch = None if self.cfg["isolated"] else tempfile.mkdtemp(prefix=f"questlab-run-{slot}-")
         half = self.next_half[slot]
         self.next_half[slot] ^= 1
         req_r, req_w = os.pipe()
@@ -176,14 +224,18 @@ class WarmParent:
         if pid == 0:  # the spare child
             status = child.SETUP_FAILED
             try:
+                # The parent's SIGCHLD wake-up writes to a descriptor number
+                # the child is about to close (and could reuse): undo both.
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 # Move the ends above 9 first so no dup2 clobbers a later source.
                 high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (devnull, out_w, err_w, res_w, req_r)]
                 for dst, src in enumerate(high):
                     os.dup2(src, dst)
                 os.closerange(5, 1 << 16)
-                child.prepare_spare(self.cfg, slot, half)
-                child.serve_request(self.cfg, slot)
+                child.prepare_spare(self.cfg, slot, half, limits)
+                child.serve_request(self.cfg, slot, limits, scratch)
             except BaseException as e:
                 try:
                     os.write(2, f"the sandbox could not be prepared: {e!r}\n".encode())
@@ -194,25 +246,47 @@ class WarmParent:
             _linux.setns(self.own_pidns, _linux.CLONE_NEWPID)
         for fd in (req_r, out_w, err_w, res_w):
             os.close(fd)
-        self.spares[slot] = _Spare(slot, half, pid, req_w, out_r, err_r, res_r)
+        self.spares[slot] = _Spare(slot, half, pid, req_w, out_r, err_r, res_r, limits, scratch)
+
+    def discard_spare(self, spare: _Spare) -> None:
+        """Kill a spare that will not be used and collect it (it holds no run)."""
+        for fd in (spare.req_w, spare.out_r, spare.err_r, spare.res_r):
+            os.close(fd)
+        try:
+            os.kill(spare.pid, signal.SIGKILL)
+            os.waitpid(spare.pid, 0)
+        except OSError:
+            pass
+        if spare.scratch:
+            shutil.rmtree(spare.scratch, ignore_errors=True)
+        self.next_half[spare.slot] = spare.half  # its cgroups are free again
 
     # -- requests ----------------------------------------------------------
     def dispatch(self, req: dict[str, Any]) -> None:
         slot = int(req["slot"])
         limits = RunLimits.from_json(req["limits"])
         spare = self.spares.pop(slot, None)
+        if spare is not None and not child.limits_fit(spare.limits, limits):
+            # The spare has already dropped the rights to raise its limits.
+            self.discard_spare(spare)
+            spare = None
         if spare is None:
-            self.fork_spare(slot)
+            self.fork_spare(slot, limits)
             spare = self.spares.pop(slot)
         cg = self.cgroups.get((slot, spare.half))
         if cg:
             cg.apply(limits)
-        scratch = None
         payload = {"code": req["code"], "harness": req.get("harness"), "limits": limits.to_json()}
-        if not self.cfg["isolated"]:
-            scratch = tempfile.mkdtemp(prefix=f"questlab-run-{slot}-")
-            payload["scratch_dir"] = scratch
-        run = _Run(int(req["id"]), spare, limits, cg, scratch)
+        run = _Run(int(req["id"]), spare, limits, cg, spare.scratch)
+        if self.cfg["isolated"]:
+            # The parent may trace the spare although it runs as another uid
+            # already (CAP_SYS_PTRACE); the run is traced from before it reads
+            # its code to its exit.
+            try:
+                _linux.ptrace_seize_exit(spare.pid)
+                run.traced = True
+            except OSError:
+                pass  # the spare already ended; its wait status tells why
         try:
             os.write(spare.req_w, json.dumps(payload).encode())
         except OSError:
@@ -220,8 +294,8 @@ class WarmParent:
         os.close(spare.req_w)
         self.runs[spare.pid] = run
         # Fork the slot's next spare now, while this run executes, so that
-        # the fork (about 10 ms for a parent holding torch) is off the next
-        # run's path.
+        # the fork (about 1-2 ms for a parent holding torch) and the spare's
+        # preparation are off the next run's path.
         self.fork_spare(slot)
         for fd in run.open_fds:
             os.set_blocking(fd, False)
@@ -230,22 +304,20 @@ class WarmParent:
         self.sel.register(run.pidfd, selectors.EVENT_READ, "pidfd")
         self.fd_run[run.pidfd] = run
 
-    def on_pipe(self, fd: int) -> None:
+    def on_pipe(self, fd: int) -> bool:
+        """Read once from one of a run's pipes; False when it is empty for now or closed."""
         run = self.fd_run[fd]
         try:
             data = os.read(fd, 1 << 16)
         except BlockingIOError:
-            return
+            return False
         if not data:
-            self.sel.unregister(fd)
-            os.close(fd)
-            run.open_fds.discard(fd)
-            del self.fd_run[fd]
-            return
+            self.close_pipe(run, fd)
+            return False
         if fd == run.spare.res_r:
             if len(run.extras) + len(data) <= MAX_EXTRAS_BYTES:
                 run.extras += data
-            return
+            return True
         buf = run.out if fd == run.spare.out_r else run.err
         room = run.limits.output_bytes - len(run.out) - len(run.err)
         if len(data) > room:
@@ -254,21 +326,99 @@ class WarmParent:
             self.kill(run, "output")
         else:
             buf += data
+        return True
 
-    def on_exit(self, run: _Run) -> None:
-        pid, status, rusage = os.wait4(run.spare.pid, os.WNOHANG)
-        if pid == 0:
-            return  # not ended after all; never block the loop
-        self.sel.unregister(run.pidfd)
-        del self.fd_run[run.pidfd]
-        os.close(run.pidfd)
-        run.wait = (status, rusage)
-        run.exited_at = time.monotonic()
-        if not self.cfg["isolated"]:
-            try:  # everything left in the run's session
-                os.killpg(run.spare.pid, signal.SIGKILL)
+    def close_pipe(self, run: _Run, fd: int) -> None:
+        self.sel.unregister(fd)
+        os.close(fd)
+        run.open_fds.discard(fd)
+        del self.fd_run[fd]
+
+    def on_child(self, run: _Run) -> None:
+        """Collect what the kernel reports of a run's PID 1: ptrace stops, then its end.
+
+        Never blocks: called when its pidfd is readable, on SIGCHLD and on the
+        clock tick, it takes every report waiting (``wait4`` with WNOHANG).
+        """
+        pid = run.spare.pid
+        while not run.reaped:
+            try:
+                got, status, rusage = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:  # collected already; nothing more will come
+                got, status, rusage = pid, 0, None
+            if got == 0:
+                return
+            if os.WIFSTOPPED(status):
+                self.on_stop(run, status)
+                continue
+            run.reaped = True
+            self.sel.unregister(run.pidfd)
+            del self.fd_run[run.pidfd]
+            os.close(run.pidfd)
+            self.dying.pop(pid, None)
+            if run.wait is None:
+                run.wait = (status, rusage)
+                run.exited_at = time.monotonic()
+            if not self.cfg["isolated"]:
+                try:  # everything left in the run's session
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def on_stop(self, run: _Run, status: int) -> None:
+        """Handle one ptrace stop of a traced run's PID 1.
+
+        At ``PTRACE_EVENT_EXIT`` the kernel already knows the exit status, but
+        the process has yet to free its share of the torch-sized address space
+        (milliseconds). The verdict is taken now: everything PID 1 wrote is in
+        its pipes, which are read to the end and closed; then the process
+        resumes its exit and the rest of its PID namespace is killed. Any
+        other stop (a signal on its way to the learner's code, a group stop)
+        is resumed at once, with the signal.
+        """
+        pid = run.spare.pid
+        event = status >> 16
+        sig = 0
+        if event == _linux.PTRACE_EVENT_EXIT:
+            if run.wait is None:
+                try:
+                    exit_status = _linux.ptrace_event_message(pid)
+                except OSError:
+                    exit_status = None
+                if exit_status is not None:
+                    for fd in list(run.open_fds):
+                        while fd in run.open_fds and self.on_pipe(fd):
+                            pass
+                        if fd in run.open_fds:
+                            self.close_pipe(run, fd)
+                    run.wait = (exit_status, None)
+                    run.exited_at = time.monotonic()
+        elif event == 0:
+            sig = os.WSTOPSIG(status)  # signal-delivery stop: deliver it
+            if sig in FAULT_SIGNALS:
+                # A fault kills even the init of a PID namespace, but only when
+                # it is not traced (the kernel then lifts init's protection).
+                # Let go of the run: it meets the fault again untraced and
+                # ends as it would have; its end comes through its pidfd.
+                run.traced = False
+                try:
+                    _linux.ptrace_detach(pid, sig)
+                except OSError:
+                    pass
+                return
+        try:
+            _linux.ptrace_cont(pid, sig)
+        except OSError:
+            pass  # killed meanwhile
+        if run.wait is not None:
+            # PID 1 is ending, but the kernel ends the rest of its namespace
+            # only after PID 1 has freed its memory: end them all now.
+            try:
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+            if run.cg:
+                run.cg.kill_all()
 
     def kill(self, run: _Run, reason: str) -> None:
         if run.kill_reason is None:
@@ -282,6 +432,9 @@ class WarmParent:
                 pass
 
     def check_clocks(self, now: float) -> None:
+        for run in [*self.runs.values(), *self.dying.values()]:
+            if run.traced and not run.reaped:  # in case a SIGCHLD was missed
+                self.on_child(run)
         for run in list(self.runs.values()):
             if run.wait is not None:
                 if run.open_fds and now - run.exited_at > EXIT_GRACE_S:
@@ -300,11 +453,13 @@ class WarmParent:
 
     def finish(self, run: _Run) -> None:
         del self.runs[run.spare.pid]
+        if not run.reaped:
+            self.dying[run.spare.pid] = run
         assert run.wait is not None
         status, rusage = run.wait
         limits = run.limits
         duration_ms = (run.exited_at - run.started) * 1000
-        own_cpu = rusage.ru_utime + rusage.ru_stime
+        own_cpu = rusage.ru_utime + rusage.ru_stime if rusage is not None else 0.0
         cpu_ms = (run.cg.cpu_ns() - run.cpu_before) / 1e6 if run.cg else own_cpu * 1000
         oom = bool(run.cg and run.cg.oom_kills() > run.oom_before)
         exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
@@ -407,19 +562,34 @@ class WarmParent:
         for slot in range(self.cfg["slots"]):
             self.fork_spare(slot)
         self.sel.register(self.ctl_in, selectors.EVENT_READ, "control")
+        # Ptrace stops of traced runs are reported by SIGCHLD only (a pidfd
+        # wakes on the end of a process, not on its stops).
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        self.sel.register(wake_r, selectors.EVENT_READ, "sigchld")
         self.send({"op": "ready", "pid": os.getpid()})
         while True:
-            timeout = CPU_POLL_S if self.runs else None
+            timeout = CPU_POLL_S if self.runs or self.dying else None
             for key, _ in self.sel.select(timeout):
                 if key.data == "control":
                     if not self.on_control():
                         return
+                elif key.data == "sigchld":
+                    try:
+                        while os.read(key.fd, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                    for run in [*self.runs.values(), *self.dying.values()]:
+                        if run.traced:
+                            self.on_child(run)
                 elif key.data == "pidfd":
                     # An fd number closed earlier in this batch may already be
                     # reused; act only on what it is now.
                     run = self.fd_run.get(key.fd)
                     if run is not None and run.pidfd == key.fd:
-                        self.on_exit(run)
+                        self.on_child(run)
                 elif key.fd in self.fd_run and key.fd in self.fd_run[key.fd].open_fds:
                     self.on_pipe(key.fd)
             now = time.monotonic()
@@ -437,6 +607,11 @@ def main() -> None:
     os.dup2(2, 1)  # stray prints of the parent go to the log, never the channel
     os.close(devnull)
     _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if cfg["isolated"]:
+        # Once here rather than in every spare: children inherit the empty
+        # bounding set. The parent never executes another program, so its own
+        # capabilities are unaffected.
+        _linux.drop_bounding_capabilities()
     _warm_up()
     # After the imports, so that everything shared with the children is in
     # huge pages: forks and child exits get about twice as cheap here.
@@ -455,3 +630,5 @@ def main() -> None:
                 os.kill(spare.pid, signal.SIGKILL)
             except OSError:
                 pass
+            if spare.scratch:
+                shutil.rmtree(spare.scratch, ignore_errors=True)

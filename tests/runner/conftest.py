@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,20 +53,54 @@ def run_many(service: RunnerService, codes: list[str], **kw: Any) -> list[Any]:
 
 
 def sandbox_processes(service: RunnerService) -> list[str]:
-    """Host view: processes whose real uid is one of the service's slot uids, as 'pid cmdline'."""
-    found = []
+    """Host view: processes of the service's slot uids, as 'pid cmdline', except its spares.
+
+    A spare (one per slot, waiting for its next run's code) already runs as its
+    slot's uid: it is PID 1 of its own PID namespace, a child of the warm
+    parent, and not traced (a run is traced by the warm parent from the moment
+    it gets its code until it exits). Any other process of a slot uid, or a
+    second such process for one uid, belongs to a run.
+    """
+    found, spares = [], set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             status = (entry / "status").read_text()
             uid = int(status.split("Uid:")[1].split()[0])
-            if service.uid_base <= uid < service.uid_base + service.slots:
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                found.append(f"{entry.name} {cmd}")
-        except (OSError, IndexError, ValueError):
+            if not service.uid_base <= uid < service.uid_base + service.slots:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            parent = Path(f"/proc/{fields['PPid'].strip()}/cmdline").read_bytes()
+            spare = (
+                fields["NSpid"].split()[-1] == "1"
+                and fields["TracerPid"].strip() == "0"
+                and b"questlab.runner.warm" in parent
+                and uid not in spares
+            )
+            if spare:
+                spares.add(uid)
+                continue
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry.name} {cmd}")
+        except (OSError, IndexError, ValueError, KeyError):
             continue
     return found
+
+
+def processes_left(service: RunnerService, within_s: float = 2.0) -> list[str]:
+    """:func:`sandbox_processes` once they are gone, or what is still there after ``within_s``.
+
+    The runner answers at its run's exit stop, before the kernel has freed the
+    process (its address space is torn down after the answer, in milliseconds,
+    and it was killed already); a process that survived its run stays listed.
+    """
+    deadline = time.monotonic() + within_s
+    while True:
+        left = sandbox_processes(service)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.01)
 
 
 def assert_healthy(service: RunnerService) -> None:
@@ -73,4 +108,4 @@ def assert_healthy(service: RunnerService) -> None:
     result = service.run_sync("import torch\nprint(int(torch.ones(2, 2).sum()))")
     assert result.status == "ok", result
     assert result.stdout == "4\n"
-    assert sandbox_processes(service) == []
+    assert processes_left(service) == []

@@ -20,7 +20,7 @@ import pytest
 from questlab.runner import RunLimits, RunnerService
 from questlab.runner.sandbox import PACKAGE_ROOT
 
-from .conftest import FAKE_SECRET, FAST, assert_healthy, run_many, sandbox_processes
+from .conftest import FAKE_SECRET, FAST, assert_healthy, processes_left, run_many
 
 
 @pytest.fixture()
@@ -408,7 +408,7 @@ except Exception as e:
     assert lines[2] == "1 2"
     assert lines[3].startswith("questlab-sandbox")
     assert lines[4] == "unshare -1 1"  # user namespaces refused by seccomp (EPERM)
-    assert sandbox_processes(runner) == []
+    assert processes_left(runner) == []
 
 
 # SysV IPC through libc: these objects live in the IPC namespace, not in any file.

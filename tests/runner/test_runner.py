@@ -271,3 +271,75 @@ def test_learner_classes_pickle_as_in_a_script(runner: RunnerService) -> None:
     result = runner.run_sync(code)
     assert result.status == "ok", result
     assert result.stdout == "Net __main__\nPoint\n"
+
+
+_RLIMITS = (
+    "import resource\n"
+    "names = ('CPU', 'NOFILE', 'NPROC', 'FSIZE')\n"
+    "print(*(resource.getrlimit(getattr(resource, 'RLIMIT_' + n)) for n in names))"
+)
+
+
+def test_limits_above_the_spare_get_a_fresh_spare(runner: RunnerService) -> None:
+    # Spares apply the service's limits (FAST: 2 s of CPU) and drop their rights before
+    # their code arrives; a run asking for more gets a spare prepared for it, and the
+    # next run is back to the service's limits.
+    more = runner.run_sync(_RLIMITS, limits=RunLimits(cpu_seconds=4, open_files=300, wall_seconds=5))
+    assert more.status == "ok", more
+    assert more.stdout.startswith("(4, 4) (300, 300) (64, 64) (16777216, 16777216)"), more.stdout
+    less = runner.run_sync(_RLIMITS, limits=RunLimits(cpu_seconds=1, open_files=40, processes=32))
+    assert less.status == "ok", less
+    assert less.stdout.startswith("(1, 1) (40, 40) (32, 32) (16777216, 16777216)"), less.stdout
+    default = runner.run_sync(_RLIMITS)
+    assert default.stdout.startswith("(2, 2) (256, 256) (64, 64) (16777216, 16777216)"), default.stdout
+    assert_healthy(runner)
+
+
+def test_signals_reach_the_learners_handlers(runner: RunnerService) -> None:
+    # The parent traces each run's PID 1 (to read its exit status before its memory is
+    # freed); signals still arrive as they would untraced, and a stop signal sent to
+    # itself is ignored as by any init, rather than freezing the run.
+    code = """
+import os, signal, time
+got = []
+signal.signal(signal.SIGUSR1, lambda s, f: got.append('usr1'))
+signal.signal(signal.SIGALRM, lambda s, f: got.append('alrm'))
+os.kill(os.getpid(), signal.SIGUSR1)
+signal.setitimer(signal.ITIMER_REAL, 0.05)
+time.sleep(0.3)
+os.kill(os.getpid(), signal.SIGSTOP)
+os.kill(os.getpid(), signal.SIGTERM)
+print(got)
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "['usr1', 'alrm']\n", r
+    assert_healthy(runner)
+
+
+def test_everything_written_before_the_exit_arrives(runner: RunnerService) -> None:
+    # The answer is taken at the exit stop, before the pipes close: what PID 1 wrote
+    # must be read to the end first.
+    code = (
+        "import os, sys\n"
+        "sys.stdout.write('x' * 60000 + '\\n')\n"
+        "sys.stdout.flush()\n"
+        "sys.stderr.write('e' * 3000)\n"
+        "sys.stderr.flush()\n"
+        "os._exit(7)\n"
+    )
+    for _ in range(5):
+        r = runner.run_sync(code)
+        assert r.status == "error" and r.exit_code == 7, r
+        assert r.stdout == "x" * 60000 + "\n" and r.stderr == "e" * 3000 and not r.truncated
+
+
+def test_the_runs_other_processes_end_with_it(runner: RunnerService) -> None:
+    # A child process still busy when PID 1 exits is killed with the run, at once.
+    code = """
+import subprocess, sys
+p = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+print(p.pid > 1)
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "True\n", r
+    assert_healthy(runner)
