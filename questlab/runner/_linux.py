@@ -48,6 +48,37 @@ def _check(ret: int) -> int:
     return ret
 
 
+# PyDLL: the interpreter lock stays held across the call, so the child
+# resumes with it, as the one thread it has.
+_fork = ctypes.PyDLL(None, use_errno=True).fork
+_fork.restype = ctypes.c_int
+_fork.argtypes = []
+
+
+def fork_bare() -> int:
+    """fork(2) through glibc, without Python's after-fork hooks in the child.
+
+    ``os.fork`` runs the interpreter's after-fork work in the child (its
+    ``PyOS_AfterFork_Child``: thread and lock re-initialisation, and every
+    ``os.register_at_fork`` callback: logging re-creates the lock of each of
+    its handlers, random reseeds...). In a process holding torch that writes
+    to about 400 pages shared with the parent, each copied by the kernel:
+    about 1 ms of CPU per child here. The warm parent has a single thread and
+    forks only from its own loop, so nothing those hooks repair can be broken
+    in the child: no other thread held a lock, the child's thread has the
+    parent's thread identity, and the child reseeds what it uses itself.
+    glibc's own ``pthread_atfork`` handlers (OpenMP's included) still run.
+    Only for such a single-threaded caller.
+
+    Returns:
+        0 in the child, the child's pid in the parent.
+
+    Raises:
+        OSError: when fork fails (EAGAIN, ENOMEM).
+    """
+    return _check(_fork())
+
+
 def unshare(flags: int) -> None:
     """unshare(2) the namespaces named by CLONE_* ``flags``."""
     _check(_libc.unshare(ctypes.c_int(flags)))

@@ -45,6 +45,27 @@ MAX_MODULE_NODES = 500
 MAX_REPORT_BYTES = 256_000
 
 
+#: Modules of the warm parent that register ``os.register_at_fork`` hooks, and
+#: why a spare, forked without running them (``_linux.fork_bare``), does not
+#: need them. A test fails when the warm parent imports a module with a hook
+#: not listed here.
+AT_FORK_HOOKS = {
+    "threading": "re-creates other threads' state; the warm parent has one thread",
+    "logging": "re-creates handler locks another thread might hold; there is none",
+    "concurrent.futures.thread": "re-creates a lock another thread might hold; there is none",
+    "random": "reseeds random; done by _reseed",
+    "torch.multiprocessing._atfork": "torch.get_num_threads() starts OpenMP; done by after_bare_fork",
+    "matplotlib.font_manager": "clears the font cache; cleared in the parent before any fork",
+}
+
+
+def after_bare_fork() -> None:
+    """What a spare needs of the after-fork hooks it skipped (see :data:`AT_FORK_HOOKS`)."""
+    import torch
+
+    torch.get_num_threads()  # initialises OpenMP in the child (torch's own hook, pytorch gh-28389)
+
+
 def prepare_spare(cfg: dict[str, Any], slot: int, half: int, limits: RunLimits) -> None:
     """Isolate a freshly forked spare child before any request arrives.
 

@@ -72,6 +72,14 @@ def _warm_up() -> None:
     plt.close("all")
     child.collect_modules({"m": model})
     child.trim_traceback(ValueError("warm-up"))
+    # Matplotlib keeps each font it rendered open (FT2Font objects reading from
+    # a file), which a child cannot use once it has closed inherited
+    # descriptors; Matplotlib's own after-fork hook clears that cache, but
+    # spares are forked without such hooks (_linux.fork_bare). Children start
+    # with an empty cache and open the font when they first draw text.
+    font_cache = getattr(getattr(matplotlib, "font_manager", None), "_get_font", None)
+    if font_cache is not None:
+        font_cache.cache_clear()
     import gc
 
     gc.collect()
@@ -220,10 +228,11 @@ class WarmParent:
         sys.stderr.flush()
         if self.cfg["isolated"]:
             _linux.unshare(_linux.CLONE_NEWPID)
-        pid = os.fork()
+        pid = _linux.fork_bare()
         if pid == 0:  # the spare child
             status = child.SETUP_FAILED
             try:
+                child.after_bare_fork()
                 # The parent's SIGCHLD wake-up writes to a descriptor number
                 # the child is about to close (and could reuse): undo both.
                 signal.set_wakeup_fd(-1)

@@ -343,3 +343,34 @@ print(p.pid > 1)
     r = runner.run_sync(code)
     assert r.status == "ok" and r.stdout == "True\n", r
     assert_healthy(runner)
+
+
+def test_every_after_fork_hook_of_the_warm_parent_is_accounted_for() -> None:
+    # Spares are forked without Python's after-fork hooks (_linux.fork_bare); each hook a
+    # module of the warm parent registers must be listed in child.AT_FORK_HOOKS with the
+    # reason it is not needed, so a new dependency with a hook cannot slip in unnoticed.
+    import subprocess
+    import sys
+
+    script = """
+import re, sys
+from questlab.runner import warm
+warm._warm_up()
+found = set()
+for name, module in list(sys.modules.items()):
+    path = getattr(module, "__file__", None) or ""
+    if not path.endswith(".py") or name.startswith("questlab"):
+        continue
+    try:
+        source = open(path, encoding="utf-8").read()
+    except OSError:
+        continue
+    if re.search(r"os\\.register_at_fork\\(", source):
+        found.add(name)
+print(sorted(found))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    from questlab.runner.child import AT_FORK_HOOKS
+
+    assert eval(out.stdout) == sorted(AT_FORK_HOOKS), out.stdout
