@@ -89,13 +89,21 @@ def _warm_up() -> None:
 
 
 class _Cgroups:
-    """Reads and writes of one slot's cgroup files (v1), as seen in the sandbox."""
+    """Reads and writes of one slot's cgroup files (v1), as seen in the sandbox.
+
+    The files read on every run stay open and are read with ``pread`` at
+    offset 0 (each read shows the current value): 1 µs instead of 14 µs
+    for an open, read and close.
+    """
 
     def __init__(self, root: str, name: str) -> None:
         self.mem = f"{root}/memory/{name}"
         self.pids = f"{root}/pids/{name}"
         self.cpu = f"{root}/cpuacct/{name}"
         self.limits: tuple[int, int] | None = None
+        self.oom_fd = os.open(f"{self.mem}/memory.oom_control", os.O_RDONLY | os.O_CLOEXEC)
+        self.cpu_fd = os.open(f"{self.cpu}/cpuacct.usage", os.O_RDONLY | os.O_CLOEXEC)
+        self.procs_fd = os.open(f"{self.pids}/cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
 
     def apply(self, limits: RunLimits) -> None:
         want = (limits.memory_mb, limits.processes)
@@ -106,10 +114,9 @@ class _Cgroups:
         self.limits = want
 
     def oom_kills(self) -> int:
-        with open(f"{self.mem}/memory.oom_control") as f:
-            for line in f:
-                if line.startswith("oom_kill "):
-                    return int(line.split()[1])
+        for line in os.pread(self.oom_fd, 4096, 0).decode().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
         return 0
 
     def kill_all(self, rounds: int = 4) -> None:
@@ -122,8 +129,8 @@ class _Cgroups:
         killed: set[int] = set()
         for _ in range(rounds):
             try:
-                with open(f"{self.pids}/cgroup.procs") as f:
-                    fresh = {int(line) for line in f if line.strip()} - killed
+                listed = os.pread(self.procs_fd, 1 << 20, 0).split()
+                fresh = {int(pid) for pid in listed} - killed
             except (OSError, ValueError):
                 return
             if not fresh:
@@ -136,8 +143,7 @@ class _Cgroups:
             killed |= fresh
 
     def cpu_ns(self) -> int:
-        with open(f"{self.cpu}/cpuacct.usage") as f:
-            return int(f.read())
+        return int(os.pread(self.cpu_fd, 64, 0))
 
 
 def _write(path: str, value: str) -> None:
