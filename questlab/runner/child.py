@@ -123,6 +123,63 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int, limits: RunLimits) 
     )
 
 
+#: A lesson-sized program a spare runs on itself while it waits, in steps.
+#: A child copies every page of the warm parent it writes to (object
+#: reference counts, caches, allocator lists): about 450 pages and 2 ms for
+#: a small nn.Module snippet, on the run's path. Rehearsing the common path
+#: (define a module, print it, count its parameters, a forward pass, print
+#: a tensor, the module tree) makes most of those copies ahead of time; the run then costs
+#: about 0.7 ms instead of 2. The spare rehearses at the idle scheduling
+#: priority, on CPU time nothing else wants, and stops between steps once
+#: its request has arrived; the warm parent restores its priority before
+#: handing it the code.
+REHEARSAL_STEPS = (
+    "import torch\nfrom torch import nn\n\n\n"
+    "class _Rehearsal(nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.fc1 = nn.Linear(8, 16)\n"
+    "        self.fc2 = nn.Linear(16, 2)\n\n"
+    "    def forward(self, x):\n"
+    "        return self.fc2(torch.relu(self.fc1(x)))\n\n\n"
+    "_model = _Rehearsal()\n",
+    "print(_model)\nprint(sum(p.numel() for p in _model.parameters()))\n",
+    "print(_model(torch.randn(4, 8)).shape)\n",
+    "print(torch.randn(2, 3), torch.arange(4).float().mean().item())\n",
+    "_trees = _collect_modules({'model': _model})\n",
+)
+
+
+def rehearse(request_fd: int | None = None) -> None:
+    """Run :data:`REHEARSAL_STEPS` in a throwaway namespace, then free what it made.
+
+    Args:
+        request_fd: when given, stop before the next step once this
+            descriptor is readable (the run's code has arrived).
+
+    Output goes nowhere and any failure is ignored: the rehearsal only saves
+    time. Nothing of it is left for the run (its objects are collected).
+    """
+    import gc
+    import select
+
+    saved = sys.stdout
+    sys.stdout = io.StringIO()
+    ns: dict[str, Any] = {"__name__": "__rehearsal__", "__builtins__": builtins}
+    ns["_collect_modules"] = collect_modules
+    try:
+        for step in REHEARSAL_STEPS:
+            if request_fd is not None and select.select([request_fd], [], [], 0)[0]:
+                break
+            exec(compile(step, LEARNER_FILE, "exec"), ns)
+    except Exception:
+        pass
+    finally:
+        sys.stdout = saved
+        ns.clear()
+    gc.collect()  # the rehearsal's class and module objects
+
+
 def _reseed() -> None:
     import numpy
     import torch
@@ -381,7 +438,6 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     The exit status follows Python's: 0 for a normal end, 1 for an uncaught
     exception, the code given to ``sys.exit``.
     """
-    _reseed()
     _apply_limits(cfg, slot, prepared)
     os.environ.clear()
     os.environ.update(cfg["child_env"])
@@ -397,6 +453,13 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     # model) finds the learner's classes by looking them up on sys.modules["__main__"].
     main_module = types.ModuleType("__main__")
     main_module.__dict__.update({"__builtins__": builtins, "__file__": LEARNER_FILE})
+    if cfg["isolated"]:
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            rehearse(REQUEST_FD)
+        except OSError:
+            pass
+    _reseed()
 
     request = _read_request()
     limits = RunLimits.from_json(request["limits"])
