@@ -130,9 +130,10 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int, limits: RunLimits) 
 #: (define a module, print it, count its parameters, a forward pass, print
 #: a tensor, the module tree) makes most of those copies ahead of time; the run then costs
 #: about 0.7 ms instead of 2. The spare rehearses at the idle scheduling
-#: priority, on CPU time nothing else wants, and stops between steps once
-#: its request has arrived; the warm parent restores its priority before
-#: handing it the code.
+#: priority, on CPU time nothing else wants, before it gives up its
+#: privileges (so it can take its normal priority back itself), and stops
+#: between steps once its request has arrived; the warm parent also restores
+#: its priority when it hands over the code.
 REHEARSAL_STEPS = (
     "import torch\nfrom torch import nn\n\n\n"
     "class _Rehearsal(nn.Module):\n"
@@ -423,7 +424,8 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     """Finish the spare, wait for the request, run it, report, and ``os._exit``.
 
     Everything that does not depend on the code happens before the request is
-    read, off the run's path: fresh random seeds, the rlimits of ``prepared``,
+    read, off the run's path: the rehearsal (:func:`rehearse`, at the idle
+    priority, while still privileged), fresh random seeds, the rlimits of ``prepared``,
     the switch to the slot's uid, no_new_privs, the seccomp filter, the
     environment, the working directory and the output streams. The request
     may then only lower the rlimits (see :func:`limits_fit`).
@@ -438,6 +440,16 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     The exit status follows Python's: 0 for a normal end, 1 for an uncaught
     exception, the code given to ``sys.exit``.
     """
+    if cfg["isolated"]:
+        # Still privileged: it may lower its priority for the rehearsal and
+        # raise it again itself, so no code ever runs at the idle priority
+        # (the parent raises it too when the code arrives mid-rehearsal).
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            rehearse(REQUEST_FD)
+        finally:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    _reseed()
     _apply_limits(cfg, slot, prepared)
     os.environ.clear()
     os.environ.update(cfg["child_env"])
@@ -453,13 +465,6 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     # model) finds the learner's classes by looking them up on sys.modules["__main__"].
     main_module = types.ModuleType("__main__")
     main_module.__dict__.update({"__builtins__": builtins, "__file__": LEARNER_FILE})
-    if cfg["isolated"]:
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            rehearse(REQUEST_FD)
-        except OSError:
-            pass
-    _reseed()
 
     request = _read_request()
     limits = RunLimits.from_json(request["limits"])
