@@ -123,64 +123,6 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int, limits: RunLimits) 
     )
 
 
-#: A lesson-sized program a spare runs on itself while it waits, in steps.
-#: A child copies every page of the warm parent it writes to (object
-#: reference counts, caches, allocator lists): about 450 pages and 2 ms for
-#: a small nn.Module snippet, on the run's path. Rehearsing the common path
-#: (define a module, print it, count its parameters, a forward pass, print
-#: a tensor, the module tree) makes most of those copies ahead of time; the run then costs
-#: about 0.7 ms instead of 2. The spare rehearses at the idle scheduling
-#: priority, on CPU time nothing else wants, before it gives up its
-#: privileges (so it can take its normal priority back itself), and stops
-#: between steps once its request has arrived; the warm parent also restores
-#: its priority when it hands over the code.
-REHEARSAL_STEPS = (
-    "import torch\nfrom torch import nn\n\n\n"
-    "class _Rehearsal(nn.Module):\n"
-    "    def __init__(self):\n"
-    "        super().__init__()\n"
-    "        self.fc1 = nn.Linear(8, 16)\n"
-    "        self.fc2 = nn.Linear(16, 2)\n\n"
-    "    def forward(self, x):\n"
-    "        return self.fc2(torch.relu(self.fc1(x)))\n\n\n"
-    "_model = _Rehearsal()\n",
-    "print(_model)\nprint(sum(p.numel() for p in _model.parameters()))\n",
-    "print(_model(torch.randn(4, 8)).shape)\n",
-    "print(torch.randn(2, 3), torch.arange(4).float().mean().item())\n",
-    "_trees = _collect_modules({'model': _model})\n",
-)
-
-
-def rehearse(request_fd: int | None = None) -> None:
-    """Run :data:`REHEARSAL_STEPS` in a throwaway namespace, then free what it made.
-
-    Args:
-        request_fd: when given, stop before the next step once this
-            descriptor is readable (the run's code has arrived).
-
-    Output goes nowhere and any failure is ignored: the rehearsal only saves
-    time. Nothing of it is left for the run (its objects are collected).
-    """
-    import gc
-    import select
-
-    saved = sys.stdout
-    sys.stdout = io.StringIO()
-    ns: dict[str, Any] = {"__name__": "__rehearsal__", "__builtins__": builtins}
-    ns["_collect_modules"] = collect_modules
-    try:
-        for step in REHEARSAL_STEPS:
-            if request_fd is not None and select.select([request_fd], [], [], 0)[0]:
-                break
-            exec(compile(step, LEARNER_FILE, "exec"), ns)
-    except Exception:
-        pass
-    finally:
-        sys.stdout = saved
-        ns.clear()
-    gc.collect()  # the rehearsal's class and module objects
-
-
 def _reseed() -> None:
     import numpy
     import torch
@@ -424,8 +366,7 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     """Finish the spare, wait for the request, run it, report, and ``os._exit``.
 
     Everything that does not depend on the code happens before the request is
-    read, off the run's path: the rehearsal (:func:`rehearse`, at the idle
-    priority, while still privileged), fresh random seeds, the rlimits of ``prepared``,
+    read, off the run's path: fresh random seeds, the rlimits of ``prepared``,
     the switch to the slot's uid, no_new_privs, the seccomp filter, the
     environment, the working directory and the output streams. The request
     may then only lower the rlimits (see :func:`limits_fit`).
@@ -440,15 +381,6 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     The exit status follows Python's: 0 for a normal end, 1 for an uncaught
     exception, the code given to ``sys.exit``.
     """
-    if cfg["isolated"]:
-        # Still privileged: it may lower its priority for the rehearsal and
-        # raise it again itself, so no code ever runs at the idle priority
-        # (the parent raises it too when the code arrives mid-rehearsal).
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            rehearse(REQUEST_FD)
-        finally:
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     _reseed()
     _apply_limits(cfg, slot, prepared)
     os.environ.clear()

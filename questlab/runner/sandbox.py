@@ -217,8 +217,8 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
 
     The parent keeps only the capabilities it needs to build each child's
     sandbox (mounts and namespaces, switching uid, killing children, dropping
-    the bounding set, tracing a run's exit, restoring a spare's scheduling
-    priority); the children give up every capability.
+    the bounding set, tracing a run's exit); the children give up every
+    capability.
     """
     bwrap = bwrap_path()
     assert bwrap is not None
@@ -282,7 +282,6 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
         "CAP_KILL",
         "CAP_SETPCAP",
         "CAP_SYS_PTRACE",
-        "CAP_SYS_NICE",
     ):
         args += ["--cap-add", cap]
     args += ["--", executable, "-I", "-c", BOOTSTRAP, json.dumps(config), SANDBOX_PACKAGE_ROOT]

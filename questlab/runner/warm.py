@@ -72,7 +72,6 @@ def _warm_up() -> None:
     plt.close("all")
     child.collect_modules({"m": model})
     child.trim_traceback(ValueError("warm-up"))
-    child.rehearse()  # what spares rehearse is imported and initialised here, once
     # Matplotlib keeps each font it rendered open (FT2Font objects reading from
     # a file), which a child cannot use once it has closed inherited
     # descriptors; Matplotlib's own after-fork hook clears that cache, but
@@ -301,8 +300,6 @@ class WarmParent:
             try:
                 _linux.ptrace_seize_exit(spare.pid)
                 run.traced = True
-                # Back from the idle priority it rehearsed at (child.rehearse).
-                os.sched_setscheduler(spare.pid, os.SCHED_OTHER, os.sched_param(0))
             except OSError:
                 pass  # the spare already ended; its wait status tells why
         try:

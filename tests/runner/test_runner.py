@@ -374,19 +374,3 @@ print(sorted(found))
     from questlab.runner.child import AT_FORK_HOOKS
 
     assert eval(out.stdout) == sorted(AT_FORK_HOOKS), out.stdout
-
-
-def test_nothing_of_the_spares_rehearsal_is_left(runner: RunnerService) -> None:
-    # A spare rehearses a small nn.Module program at idle priority before its code
-    # arrives (child.rehearse); the run gets normal priority and none of its objects.
-    code = """
-import gc, os
-import torch
-from torch import nn
-left = [c.__name__ for c in nn.Module.__subclasses__() if 'Rehearsal' in c.__name__]
-models = [o for o in gc.get_objects() if isinstance(o, nn.Module)]
-print(os.sched_getscheduler(0) == os.SCHED_OTHER, os.getpriority(os.PRIO_PROCESS, 0), left, models)
-"""
-    for _ in range(12):  # some arrive while the spare still rehearses
-        r = runner.run_sync(code)
-        assert r.status == "ok" and r.stdout == "True 0 [] []\n", r
