@@ -245,8 +245,13 @@ _DENIED = (
 )
 _CLONE = 56
 _CLONE3 = 435
+CLONE_PTRACE = 0x00002000
+#: clone flags refused to learner code: new namespaces, and CLONE_PTRACE (a
+#: child that inherits the warm parent's tracing of the run's PID 1 would be
+#: a tracee nobody waits for, and PID 1's exit would wait for it for ever).
 _NS_FLAGS = (
-    CLONE_NEWNS
+    CLONE_PTRACE
+    | CLONE_NEWNS
     | CLONE_NEWCGROUP
     | CLONE_NEWUTS
     | CLONE_NEWIPC

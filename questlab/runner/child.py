@@ -160,21 +160,25 @@ def _rlimits(limits: RunLimits, isolated: bool) -> list[tuple[int, int]]:
     return pairs
 
 
-def limits_fit(prepared: RunLimits, wanted: RunLimits) -> bool:
+def limits_fit(prepared: RunLimits, wanted: RunLimits, isolated: bool = True) -> bool:
     """Whether a spare prepared for ``prepared`` can serve a run with ``wanted``.
 
     A spare applies its limits before its request arrives, and then has no
     right left to raise them: it can lower each rlimit, but not raise one or
-    resize its scratch. Limits the parent enforces (memory, processes in the
-    cgroup, wall time, output) are applied per run and always fit.
+    resize its scratch. Limits the parent enforces (memory and processes in
+    the cgroup, wall time, output) are applied per run and always fit, except
+    memory without the sandbox (an address-space rlimit set from
+    ``memory_mb``).
 
     Returns:
         True when every rlimit of ``wanted`` is at most the prepared one and
-        the scratch sizes are equal.
+        the scratch sizes (and, unsandboxed, the memory limits) are equal.
     """
     have = dict(_rlimits(prepared, isolated=True))
-    return prepared.scratch_mb == wanted.scratch_mb and all(
-        value <= have[res] for res, value in _rlimits(wanted, isolated=True)
+    return (
+        prepared.scratch_mb == wanted.scratch_mb
+        and (isolated or prepared.memory_mb == wanted.memory_mb)
+        and all(value <= have[res] for res, value in _rlimits(wanted, isolated=True))
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -39,6 +40,26 @@ CPU_POLL_S = 0.05
 #: Signals the kernel forces on a process for a fault in what it executes.
 FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP})
 EXIT_GRACE_S = 0.5
+#: Signals whose default action stops a process; the init of a PID namespace ignores them.
+STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
+#: Signal stops of one run the parent handles before it stops tracing the run.
+SIGNAL_STOP_BUDGET = 1000
+#: Most bytes read from a run's pipes at its exit stop (past the output cap,
+#: output is dropped anyway; this bounds a pipe that other processes of the
+#: run fill as fast as it is read).
+DRAIN_LIMIT_BYTES = 16 << 20
+
+
+def _handles(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (``SigCgt`` in /proc)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 def _warm_up() -> None:
@@ -91,9 +112,10 @@ def _warm_up() -> None:
 class _Cgroups:
     """Reads and writes of one slot's cgroup files (v1), as seen in the sandbox.
 
-    The files read on every run stay open and are read with ``pread`` at
+    The counters read on every run stay open and are read with ``pread`` at
     offset 0 (each read shows the current value): 1 µs instead of 14 µs
-    for an open, read and close.
+    for an open, read and close. ``cgroup.procs`` is opened for each read:
+    cgroup v1 keeps the process list of an open file and serves it again.
     """
 
     def __init__(self, root: str, name: str) -> None:
@@ -103,7 +125,6 @@ class _Cgroups:
         self.limits: tuple[int, int] | None = None
         self.oom_fd = os.open(f"{self.mem}/memory.oom_control", os.O_RDONLY | os.O_CLOEXEC)
         self.cpu_fd = os.open(f"{self.cpu}/cpuacct.usage", os.O_RDONLY | os.O_CLOEXEC)
-        self.procs_fd = os.open(f"{self.pids}/cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
 
     def apply(self, limits: RunLimits) -> None:
         want = (limits.memory_mb, limits.processes)
@@ -129,8 +150,8 @@ class _Cgroups:
         killed: set[int] = set()
         for _ in range(rounds):
             try:
-                listed = os.pread(self.procs_fd, 1 << 20, 0).split()
-                fresh = {int(pid) for pid in listed} - killed
+                with open(f"{self.pids}/cgroup.procs", "rb") as f:
+                    fresh = {int(pid) for pid in f.read().split()} - killed
             except (OSError, ValueError):
                 return
             if not fresh:
@@ -191,6 +212,7 @@ class _Run:
         self.traced = False
         #: wait4 has collected the process (the verdict may come earlier, at the exit stop).
         self.reaped = False
+        self.signal_stops = 0
 
 
 class WarmParent:
@@ -263,6 +285,18 @@ class WarmParent:
             os.close(fd)
         self.spares[slot] = _Spare(slot, half, pid, req_w, out_r, err_r, res_r, limits, scratch)
 
+    def settle(self, cg: _Cgroups, wait_s: float = 1.0) -> None:
+        """Wait (at most ``wait_s``) for answered runs still tearing down in ``cg``.
+
+        Their memory is still charged to the cgroup, which a lower memory
+        limit for the next run there could not be set under.
+        """
+        deadline = time.monotonic() + wait_s
+        for run in [r for r in self.dying.values() if r.cg is cg]:
+            while not run.reaped and time.monotonic() < deadline:
+                select.select([run.pidfd], [], [], max(0.0, deadline - time.monotonic()))
+                self.on_child(run)
+
     def discard_spare(self, spare: _Spare) -> None:
         """Kill a spare that will not be used and collect it (it holds no run)."""
         for fd in (spare.req_w, spare.out_r, spare.err_r, spare.res_r):
@@ -281,7 +315,7 @@ class WarmParent:
         slot = int(req["slot"])
         limits = RunLimits.from_json(req["limits"])
         spare = self.spares.pop(slot, None)
-        if spare is not None and not child.limits_fit(spare.limits, limits):
+        if spare is not None and not child.limits_fit(spare.limits, limits, self.cfg["isolated"]):
             # The spare has already dropped the rights to raise its limits.
             self.discard_spare(spare)
             spare = None
@@ -290,7 +324,11 @@ class WarmParent:
             spare = self.spares.pop(slot)
         cg = self.cgroups.get((slot, spare.half))
         if cg:
-            cg.apply(limits)
+            self.settle(cg)
+            try:
+                cg.apply(limits)
+            except OSError as e:  # e.g. a memory limit below what is still charged
+                print(f"slot {slot}: cgroup limits not applied: {e}", file=sys.stderr)
         payload = {"code": req["code"], "harness": req.get("harness"), "limits": limits.to_json()}
         run = _Run(int(req["id"]), spare, limits, cg, spare.scratch)
         if self.cfg["isolated"]:
@@ -303,7 +341,10 @@ class WarmParent:
             except OSError:
                 pass  # the spare already ended; its wait status tells why
         try:
-            os.write(spare.req_w, json.dumps(payload).encode())
+            # A signal handler (SIGCHLD) can cut a large blocking write short.
+            data = memoryview(json.dumps(payload).encode())
+            while data:
+                data = data[os.write(spare.req_w, data) :]
         except OSError:
             pass  # the spare died while preparing; its wait status tells the rest
         os.close(spare.req_w)
@@ -360,7 +401,9 @@ class WarmParent:
             try:
                 got, status, rusage = os.wait4(pid, os.WNOHANG)
             except ChildProcessError:  # collected already; nothing more will come
-                got, status, rusage = pid, 0, None
+                got, status, rusage = pid, signal.SIGKILL, None
+                if run.wait is None:
+                    run.kill_reason = run.kill_reason or "lost"
             if got == 0:
                 return
             if os.WIFSTOPPED(status):
@@ -385,11 +428,18 @@ class WarmParent:
 
         At ``PTRACE_EVENT_EXIT`` the kernel already knows the exit status, but
         the process has yet to free its share of the torch-sized address space
-        (milliseconds). The verdict is taken now: everything PID 1 wrote is in
-        its pipes, which are read to the end and closed; then the process
-        resumes its exit and the rest of its PID namespace is killed. Any
-        other stop (a signal on its way to the learner's code, a group stop)
-        is resumed at once, with the signal.
+        (milliseconds). The verdict is taken now: every process of the run is
+        killed (the kernel would end the rest of the PID namespace only after
+        PID 1's memory is freed, and they could keep writing), what is left in
+        the pipes is read, at most :data:`DRAIN_LIMIT_BYTES`, and the pipes
+        are closed; then PID 1 resumes its exit.
+
+        A signal on its way to PID 1 is delivered as it would be untraced:
+        stop signals are dropped unless the learner's code handles them (the
+        init of a PID namespace ignores them; traced, a SIGSTOP would stop
+        it), faults are handed back untraced (see below). After
+        :data:`SIGNAL_STOP_BUDGET` signal stops the run is no longer traced,
+        so that a run signalling itself in a loop cannot keep the parent busy.
         """
         pid = run.spare.pid
         event = status >> 16
@@ -401,16 +451,26 @@ class WarmParent:
                 except OSError:
                     exit_status = None
                 if exit_status is not None:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                    if run.cg:
+                        run.cg.kill_all()
+                    budget = DRAIN_LIMIT_BYTES
                     for fd in list(run.open_fds):
-                        while fd in run.open_fds and self.on_pipe(fd):
-                            pass
+                        while budget > 0 and fd in run.open_fds and self.on_pipe(fd):
+                            budget -= 1 << 16
                         if fd in run.open_fds:
                             self.close_pipe(run, fd)
                     run.wait = (exit_status, None)
                     run.exited_at = time.monotonic()
         elif event == 0:
             sig = os.WSTOPSIG(status)  # signal-delivery stop: deliver it
-            if sig in FAULT_SIGNALS:
+            run.signal_stops += 1
+            if sig in STOP_SIGNALS and not _handles(pid, sig):
+                sig = 0
+            elif sig in FAULT_SIGNALS or run.signal_stops > SIGNAL_STOP_BUDGET:
                 # A fault kills even the init of a PID namespace, but only when
                 # it is not traced (the kernel then lifts init's protection).
                 # Let go of the run: it meets the fault again untraced and
@@ -425,15 +485,6 @@ class WarmParent:
             _linux.ptrace_cont(pid, sig)
         except OSError:
             pass  # killed meanwhile
-        if run.wait is not None:
-            # PID 1 is ending, but the kernel ends the rest of its namespace
-            # only after PID 1 has freed its memory: end them all now.
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-            if run.cg:
-                run.cg.kill_all()
 
     def kill(self, run: _Run, reason: str) -> None:
         if run.kill_reason is None:
@@ -485,6 +536,8 @@ class WarmParent:
             result, message = "timeout", limit_message("cpu", limits)
         elif run.kill_reason == "output":
             result, message = "output_limit", limit_message("output", limits)
+        elif run.kill_reason == "lost":
+            result, message = "killed", "the runner lost track of this run; please run it again"
         elif oom:
             result, message = "memory", limit_message("memory", limits)
         elif os.WIFSIGNALED(status):

@@ -20,7 +20,7 @@ import pytest
 from questlab.runner import RunLimits, RunnerService
 from questlab.runner.sandbox import PACKAGE_ROOT
 
-from .conftest import FAKE_SECRET, FAST, assert_healthy, processes_left, run_many
+from .conftest import FAKE_SECRET, FAST, assert_healthy, processes_left, run_many, sandbox_processes
 
 
 @pytest.fixture()
@@ -539,3 +539,107 @@ print('held', size >> 20)
     for r in run_many(runner, [big] * 4, limits=default):
         assert r.status == "ok" and r.stdout == "400\n", r
     assert_healthy(runner)
+
+
+def test_clone_with_ptrace_is_refused(runner: RunnerService) -> None:
+    # The warm parent traces each run's PID 1; a child made with CLONE_PTRACE would
+    # inherit that tracing and become a tracee nobody waits for.
+    code = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.syscall(56, 0x2000 | 17, 0, 0, 0, 0)
+print(r, ctypes.get_errno())
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "-1 1\n", r
+    assert_healthy(runner)
+
+
+def test_children_filling_the_result_pipe_at_exit(runner: RunnerService) -> None:
+    # Children keep writing to the result pipe (fd 3) while PID 1 exits: the answer
+    # must still come at once, and the parent must not spin reading them.
+    code = """
+import fcntl, os, sys
+for _ in range(3):
+    if os.fork() == 0:
+        try:
+            fcntl.fcntl(3, 1031, 1 << 20)  # F_SETPIPE_SZ
+        except OSError:
+            pass
+        while True:
+            os.write(3, b'x' * 65536)
+print('bye')
+sys.stdout.flush()
+os._exit(0)
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "bye\n", r
+    assert r.duration_ms < 2000, r
+    assert_healthy(runner)
+
+
+def test_the_runs_processes_are_killed_when_it_is_answered(runner: RunnerService) -> None:
+    # The answer comes at PID 1's exit stop; by then every other process of the run must
+    # already be dying (SIGKILL pending, exiting, or a zombie), not merely end once PID 1
+    # has freed its memory (150 MB here, so that takes a while).
+    code = """
+import subprocess, sys, time
+ps = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(2)]
+big = b'x' * (150 << 20)
+time.sleep(0.3)
+print('started')
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "started\n", r
+    alive = []
+    for entry in sandbox_processes(runner):
+        pid = entry.split()[0]
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pending = int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)
+        exiting = int(stat[6]) & 0x4  # PF_EXITING
+        if stat[0] not in ("Z", "X") and not exiting and not pending & (1 << (signal.SIGKILL - 1)):
+            alive.append(entry)
+    assert alive == []
+    assert_healthy(runner)
+
+
+def test_a_run_signalling_itself_in_a_loop(runner: RunnerService) -> None:
+    # Each signal to a traced PID 1 is a stop the parent handles; past a budget the run
+    # is let go untraced. The handler still runs every time and the runner stays healthy.
+    code = """
+import os, signal
+n = [0]
+signal.signal(signal.SIGUSR1, lambda s, f: n.__setitem__(0, n[0] + 1))
+for _ in range(3000):
+    os.kill(os.getpid(), signal.SIGUSR1)
+print(n[0])
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "3000\n", r
+    assert_healthy(runner)
+
+
+def test_a_stop_signal_to_itself_does_not_freeze_its_threads(runner: RunnerService) -> None:
+    code = """
+import os, signal, threading, time
+t = threading.Thread(target=time.sleep, args=(0.2,))
+t.start()
+os.kill(os.getpid(), signal.SIGSTOP)
+os.kill(os.getpid(), signal.SIGTSTP)
+t.join()
+print('done')
+"""
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "done\n", r
+    assert_healthy(runner)
+
+
+def test_a_large_program_arrives_whole(runner: RunnerService) -> None:
+    code = "x = '" + "a" * 900_000 + "'\nprint(len(x))\n"
+    r = runner.run_sync(code)
+    assert r.status == "ok" and r.stdout == "900000\n", r
