@@ -127,6 +127,8 @@ def drop_bounding_capabilities() -> None:
 
 # --- ptrace: the exit status before the address space is torn down ------------
 
+#: wait4 option __WALL: wait for any child or tracee, whatever its exit signal.
+WALL = 0x40000000
 PTRACE_CONT = 7
 PTRACE_DETACH = 17
 PTRACE_GETEVENTMSG = 0x4201

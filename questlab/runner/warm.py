@@ -18,13 +18,14 @@ traceback, images, module trees and report.
 
 from __future__ import annotations
 
+import array
 import fcntl
 import json
 import os
-import select
 import selectors
 import shutil
 import signal
+import socket
 import struct
 import sys
 import tempfile
@@ -207,7 +208,6 @@ class _Run:
         self.cpu_before = cg.cpu_ns() if cg else 0
         self.last_poll = self.started = time.monotonic()
         self.deadline = self.started + limits.wall_seconds
-        self.pidfd = os.pidfd_open(spare.pid)
         #: The parent traces the run's PID 1 to learn its exit status at PTRACE_EVENT_EXIT.
         self.traced = False
         #: wait4 has collected the process (the verdict may come earlier, at the exit stop).
@@ -215,39 +215,68 @@ class _Run:
         self.signal_stops = 0
 
 
-class WarmParent:
-    """The event loop of the warm parent (see the module docstring)."""
+class Zygote:
+    """A copy of the warm parent made before it handles any request; it only forks spares.
 
-    def __init__(self, cfg: dict[str, Any], ctl_in: int, ctl_out: int) -> None:
-        self.cfg, self.ctl_in, self.ctl_out = cfg, ctl_in, ctl_out
-        self.sel = selectors.DefaultSelector()
-        self.spares: dict[int, _Spare] = {}
-        self.runs: dict[int, _Run] = {}  # by pid
-        #: Runs answered at their exit stop whose process the kernel is still tearing down.
-        self.dying: dict[int, _Run] = {}
-        self.fd_run: dict[int, _Run] = {}
-        self.inbuf = bytearray()
-        self.cgroups = (
-            {
-                (s, h): _Cgroups(cfg["cgroup_root"], f"slot{s}-{h}")
-                for s in range(cfg["slots"])
-                for h in (0, 1)
-            }
-            if cfg["isolated"]
-            else {}
-        )
-        self.next_half = [0] * cfg["slots"]
-        #: what a spare is prepared for unless a request asks for other limits
-        self.default_limits = RunLimits.from_json(cfg["limits"])
+    Spares are forked from here, not from the warm parent, for two reasons.
+    A child is a copy of its parent's memory, which learner code can read
+    (frames, ``gc``, ``ctypes``): forked from the parent that handles
+    requests, a spare held earlier requests, their code and harness and
+    other runs' output. The zygote never receives anything of a request
+    (its commands carry a slot, a cgroup half, limits and a scratch path),
+    so there is nothing of anyone else to find. And the zygote writes little
+    to its memory, so the huge pages it shares with its children stay whole
+    and each fork stays cheap.
+
+    Protocol (a ``SOCK_SEQPACKET`` socket pair, one JSON object a message):
+    ``{"op": "fork", "slot", "half", "limits", "scratch"}`` in; ``{"op":
+    "spare", "pid"}`` out with the spare's request, stdout, stderr and
+    result descriptors attached (``SCM_RIGHTS``), and ``{"op": "exit",
+    "pid", "status", "cpu"}`` for each child it collects (wait status and
+    CPU seconds from ``wait4``).
+    """
+
+    def __init__(self, cfg: dict[str, Any], sock: socket.socket) -> None:
+        self.cfg, self.sock = cfg, sock
         self.own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if cfg["isolated"] else -1
 
-    # -- spares ------------------------------------------------------------
-    def fork_spare(self, slot: int, limits: RunLimits | None = None) -> None:
-        """Fork the slot's next spare, prepared for ``limits`` (default: the service's)."""
-        limits = limits or self.default_limits
-        scratch = None if self.cfg["isolated"] else tempfile.mkdtemp(prefix=f"questlab-run-{slot}-")
-        half = self.next_half[slot]
-        self.next_half[slot] ^= 1
+    def loop(self) -> None:
+        """Serve fork commands and report collected children until the parent goes."""
+        sel = selectors.DefaultSelector()
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        sel.register(self.sock, selectors.EVENT_READ, "command")
+        sel.register(wake_r, selectors.EVENT_READ, "sigchld")
+        while True:
+            for key, _ in sel.select(1.0):
+                if key.data == "sigchld":
+                    try:
+                        while os.read(wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                else:
+                    data = self.sock.recv(1 << 16)
+                    if not data:
+                        return
+                    self.fork(json.loads(data))
+            self.reap()
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status, rusage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            cpu = rusage.ru_utime + rusage.ru_stime
+            self.sock.send(json.dumps({"op": "exit", "pid": pid, "status": status, "cpu": cpu}).encode())
+
+    def fork(self, cmd: dict[str, Any]) -> None:
+        slot, half, scratch = int(cmd["slot"]), int(cmd["half"]), cmd["scratch"]
+        limits = RunLimits.from_json(cmd["limits"])
         req_r, req_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -261,7 +290,7 @@ class WarmParent:
             status = child.SETUP_FAILED
             try:
                 child.after_bare_fork()
-                # The parent's SIGCHLD wake-up writes to a descriptor number
+                # The zygote's SIGCHLD wake-up writes to a descriptor number
                 # the child is about to close (and could reuse): undo both.
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -283,6 +312,57 @@ class WarmParent:
             _linux.setns(self.own_pidns, _linux.CLONE_NEWPID)
         for fd in (req_r, out_w, err_w, res_w):
             os.close(fd)
+        ends = [req_w, out_r, err_r, res_r]
+        socket.send_fds(self.sock, [json.dumps({"op": "spare", "pid": pid}).encode()], ends)
+        for fd in ends:
+            os.close(fd)
+
+
+class WarmParent:
+    """The event loop of the warm parent (see the module docstring)."""
+
+    def __init__(self, cfg: dict[str, Any], ctl_in: int, ctl_out: int, zygote: socket.socket) -> None:
+        self.cfg, self.ctl_in, self.ctl_out, self.zygote = cfg, ctl_in, ctl_out, zygote
+        #: exit reports of the zygote for processes not yet matched to a run: pid -> (status, cpu s)
+        self.reports: dict[int, tuple[int, float]] = {}
+        self.sel = selectors.DefaultSelector()
+        self.spares: dict[int, _Spare] = {}
+        self.runs: dict[int, _Run] = {}  # by pid
+        #: Runs answered at their exit stop whose process the kernel is still tearing down.
+        self.dying: dict[int, _Run] = {}
+        self.fd_run: dict[int, _Run] = {}
+        self.inbuf = bytearray()
+        self.cgroups = (
+            {
+                (s, h): _Cgroups(cfg["cgroup_root"], f"slot{s}-{h}")
+                for s in range(cfg["slots"])
+                for h in (0, 1)
+            }
+            if cfg["isolated"]
+            else {}
+        )
+        self.next_half = [0] * cfg["slots"]
+        #: what a spare is prepared for unless a request asks for other limits
+        self.default_limits = RunLimits.from_json(cfg["limits"])
+
+    # -- spares ------------------------------------------------------------
+    def fork_spare(self, slot: int, limits: RunLimits | None = None) -> None:
+        """Fork the slot's next spare, prepared for ``limits`` (default: the service's)."""
+        limits = limits or self.default_limits
+        scratch = None if self.cfg["isolated"] else tempfile.mkdtemp(prefix=f"questlab-run-{slot}-")
+        half = self.next_half[slot]
+        self.next_half[slot] ^= 1
+        command = {"op": "fork", "slot": slot, "half": half, "limits": limits.to_json(), "scratch": scratch}
+        self.zygote.send(json.dumps(command).encode())
+        while True:
+            got = self.zygote_message()
+            assert got is not None
+            msg, fds = got
+            if msg.get("op") == "spare":
+                break
+            self.on_report(msg)
+        pid = int(msg["pid"])
+        req_w, out_r, err_r, res_r = fds
         self.spares[slot] = _Spare(slot, half, pid, req_w, out_r, err_r, res_r, limits, scratch)
 
     def settle(self, cg: _Cgroups, wait_s: float = 1.0) -> None:
@@ -294,16 +374,56 @@ class WarmParent:
         deadline = time.monotonic() + wait_s
         for run in [r for r in self.dying.values() if r.cg is cg]:
             while not run.reaped and time.monotonic() < deadline:
-                select.select([run.pidfd], [], [], max(0.0, deadline - time.monotonic()))
+                time.sleep(0.001)
                 self.on_child(run)
+
+    # -- the zygote ----------------------------------------------------------
+    def zygote_message(self, wait: bool = True) -> tuple[dict[str, Any], list[int]] | None:
+        """One message from the zygote, with the descriptors it carries.
+
+        Args:
+            wait: block until one comes; otherwise return None when none is
+                there (a message seen as readable may have been taken already
+                by :meth:`fork_spare`, which waits for its answer).
+
+        Raises:
+            SystemExit: when the zygote is gone (the service then starts a new parent).
+        """
+        # socket.recv_fds would ignore the flags (Python 3.11): recvmsg itself.
+        try:
+            data, ancdata, _, _ = self.zygote.recvmsg(
+                1 << 16, socket.CMSG_LEN(4 * 4), 0 if wait else socket.MSG_DONTWAIT
+            )
+        except BlockingIOError:
+            return None
+        fds: list[int] = []
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                ints = array.array("i")
+                ints.frombytes(payload[: len(payload) - len(payload) % ints.itemsize])
+                fds.extend(ints)
+        if not data:
+            raise SystemExit("the zygote exited")
+        return json.loads(data), fds
+
+    def on_report(self, msg: dict[str, Any]) -> None:
+        """The zygote collected a child: a run's verdict when it is no longer traced."""
+        if msg.get("op") != "exit":
+            return
+        pid = int(msg["pid"])
+        run = self.runs.get(pid) or self.dying.get(pid)
+        if run is not None:
+            self.reports[pid] = (int(msg["status"]), float(msg["cpu"]))
+            self.on_child(run)
+        elif any(spare.pid == pid for spare in self.spares.values()):
+            self.reports[pid] = (int(msg["status"]), float(msg["cpu"]))  # died before its run
 
     def discard_spare(self, spare: _Spare) -> None:
         """Kill a spare that will not be used and collect it (it holds no run)."""
         for fd in (spare.req_w, spare.out_r, spare.err_r, spare.res_r):
             os.close(fd)
         try:
-            os.kill(spare.pid, signal.SIGKILL)
-            os.waitpid(spare.pid, 0)
+            os.kill(spare.pid, signal.SIGKILL)  # the zygote collects it
         except OSError:
             pass
         if spare.scratch:
@@ -357,8 +477,6 @@ class WarmParent:
             os.set_blocking(fd, False)
             self.fd_run[fd] = run
             self.sel.register(fd, selectors.EVENT_READ, "pipe")
-        self.sel.register(run.pidfd, selectors.EVENT_READ, "pidfd")
-        self.fd_run[run.pidfd] = run
 
     def on_pipe(self, fd: int) -> bool:
         """Read once from one of a run's pipes; False when it is empty for now or closed."""
@@ -393,29 +511,40 @@ class WarmParent:
     def on_child(self, run: _Run) -> None:
         """Collect what the kernel reports of a run's PID 1: ptrace stops, then its end.
 
-        Never blocks: called when its pidfd is readable, on SIGCHLD and on the
-        clock tick, it takes every report waiting (``wait4`` with WNOHANG).
+        Never blocks: called on SIGCHLD, on a report of the zygote and on the
+        clock tick. While the run is traced, ``wait4`` (as its tracer) gives
+        every stop and its end; once it is not (a fault, too many signals, or
+        it died before its code came), its end comes from the zygote, its
+        parent, which collects it and reports the wait status.
         """
         pid = run.spare.pid
         while not run.reaped:
-            try:
-                got, status, rusage = os.wait4(pid, os.WNOHANG)
-            except ChildProcessError:  # collected already; nothing more will come
-                got, status, rusage = pid, signal.SIGKILL, None
-                if run.wait is None:
-                    run.kill_reason = run.kill_reason or "lost"
-            if got == 0:
-                return
-            if os.WIFSTOPPED(status):
-                self.on_stop(run, status)
-                continue
+            status: int | None = None
+            cpu_s: float | None = None
+            if run.traced:
+                try:
+                    got, status, rusage = os.wait4(pid, os.WNOHANG | _linux.WALL)
+                except ChildProcessError:  # no longer ours to wait for
+                    got, status = pid, None
+                if got == 0:
+                    return
+                if status is not None and os.WIFSTOPPED(status):
+                    self.on_stop(run, status)
+                    continue
+                if status is not None:
+                    cpu_s = rusage.ru_utime + rusage.ru_stime
+            if status is None:
+                report = self.reports.pop(pid, None)
+                if report is None:
+                    if run.traced:
+                        run.traced = False  # its end is now the zygote's to report
+                    return
+                status, cpu_s = report
+            self.reports.pop(pid, None)
             run.reaped = True
-            self.sel.unregister(run.pidfd)
-            del self.fd_run[run.pidfd]
-            os.close(run.pidfd)
             self.dying.pop(pid, None)
             if run.wait is None:
-                run.wait = (status, rusage)
+                run.wait = (status, cpu_s)
                 run.exited_at = time.monotonic()
             if not self.cfg["isolated"]:
                 try:  # everything left in the run's session
@@ -474,7 +603,7 @@ class WarmParent:
                 # A fault kills even the init of a PID namespace, but only when
                 # it is not traced (the kernel then lifts init's protection).
                 # Let go of the run: it meets the fault again untraced and
-                # ends as it would have; its end comes through its pidfd.
+                # ends as it would have; the zygote reports its end.
                 run.traced = False
                 try:
                     _linux.ptrace_detach(pid, sig)
@@ -522,10 +651,10 @@ class WarmParent:
         if not run.reaped:
             self.dying[run.spare.pid] = run
         assert run.wait is not None
-        status, rusage = run.wait
+        status, own_cpu_s = run.wait
         limits = run.limits
         duration_ms = (run.exited_at - run.started) * 1000
-        own_cpu = rusage.ru_utime + rusage.ru_stime if rusage is not None else 0.0
+        own_cpu = own_cpu_s or 0.0
         cpu_ms = (run.cg.cpu_ns() - run.cpu_before) / 1e6 if run.cg else own_cpu * 1000
         oom = bool(run.cg and run.cg.oom_kills() > run.oom_before)
         exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
@@ -630,8 +759,8 @@ class WarmParent:
         for slot in range(self.cfg["slots"]):
             self.fork_spare(slot)
         self.sel.register(self.ctl_in, selectors.EVENT_READ, "control")
-        # Ptrace stops of traced runs are reported by SIGCHLD only (a pidfd
-        # wakes on the end of a process, not on its stops).
+        self.sel.register(self.zygote, selectors.EVENT_READ, "zygote")
+        # Ptrace stops and the end of traced runs are reported by SIGCHLD.
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
         signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
@@ -652,12 +781,11 @@ class WarmParent:
                     for run in [*self.runs.values(), *self.dying.values()]:
                         if run.traced:
                             self.on_child(run)
-                elif key.data == "pidfd":
-                    # An fd number closed earlier in this batch may already be
-                    # reused; act only on what it is now.
-                    run = self.fd_run.get(key.fd)
-                    if run is not None and run.pidfd == key.fd:
-                        self.on_child(run)
+                elif key.data == "zygote":
+                    while (got := self.zygote_message(wait=False)) is not None:
+                        for fd in got[1]:
+                            os.close(fd)
+                        self.on_report(got[0])
                 elif key.fd in self.fd_run and key.fd in self.fd_run[key.fd].open_fds:
                     self.on_pipe(key.fd)
             now = time.monotonic()
@@ -684,7 +812,26 @@ def main() -> None:
     # After the imports, so that everything shared with the children is in
     # huge pages: forks and child exits get about twice as cheap here.
     _linux.collapse_anonymous_memory()
-    parent = WarmParent(cfg, ctl_in, ctl_out)
+    to_zygote, to_parent = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if _linux.fork_bare() == 0:  # the zygote: before any request, nothing of one is here
+        status = 0
+        try:
+            to_zygote.close()
+            os.close(ctl_in)
+            os.close(ctl_out)
+            _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            Zygote(cfg, to_parent).loop()
+        except BaseException as e:
+            status = 1
+            try:
+                os.write(2, f"the zygote failed: {e!r}\n".encode())
+            except BaseException:
+                pass
+        os._exit(status)
+    to_parent.close()
+    parent = WarmParent(cfg, ctl_in, ctl_out, to_zygote)
     try:
         parent.loop()
     finally:

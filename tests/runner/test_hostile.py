@@ -643,3 +643,52 @@ def test_a_large_program_arrives_whole(runner: RunnerService) -> None:
     code = "x = '" + "a" * 900_000 + "'\nprint(len(x))\n"
     r = runner.run_sync(code)
     assert r.status == "ok" and r.stdout == "900000\n", r
+
+
+_SECRET_SEARCH = """
+import ctypes, gc, sys
+key = 0x5A
+nb = bytes(b ^ key for b in NEEDLE_XORED)  # never spelled out in this program
+skip = range(id(nb), id(nb) + 128)
+hits = []
+with open('/proc/self/maps') as f:
+    maps = f.read().splitlines()
+for line in maps:
+    fields = line.split()
+    if not fields[1].startswith('rw') or (len(fields) > 5 and fields[5].startswith('[v')):
+        continue
+    lo, hi = (int(x, 16) for x in fields[0].split('-'))
+    step = 8 << 20
+    for start in range(lo, hi, step):
+        size = min(step + len(nb), hi - start)
+        chunk = ctypes.string_at(start, size)
+        at = chunk.find(nb)
+        while at >= 0:
+            if start + at not in skip:
+                hits.append(hex(start + at))
+            at = chunk.find(nb, at + 1)
+needle = nb.decode()
+frames, f = [], sys._getframe().f_back
+while f is not None:
+    frames += [
+        f.f_code.co_name + ':' + k
+        for k, v in list(f.f_locals.items())
+        if v is not globals() and needle in repr(v)
+    ]
+    f = f.f_back
+print(len(hits), frames)
+"""
+
+
+def test_a_run_finds_nothing_of_earlier_runs_in_its_memory(runner: RunnerService) -> None:
+    # A run's process is a copy of the process it was forked from. Spares are forked by
+    # a zygote that never handles a request, so nothing of another learner's code, harness
+    # or output is in a run's memory: not in its call stack, not in freed heap.
+    secret = "qlsecret-of-learner-a-" + os.urandom(6).hex()
+    a = runner.run_sync(f"mine = {secret!r}\nprint(mine)", harness=f"report({secret!r})")
+    assert a.status == "ok" and a.stdout == secret + "\n" and a.report == secret, a
+    xored = bytes(b ^ 0x5A for b in secret.encode())
+    code = _SECRET_SEARCH.replace("NEEDLE_XORED", repr(xored))
+    for _ in range(4):  # the spares of both slots, and those forked after run A
+        r = runner.run_sync(code, limits=RunLimits(cpu_seconds=4, wall_seconds=8, memory_mb=256))
+        assert r.status == "ok" and r.stdout == "0 []\n", r
