@@ -1,4 +1,4 @@
-"""The warm parent: imports torch once, forks one single-use child per run.
+"""The warm parent: imports torch once; its zygote forks one single-use child per run.
 
 Started by :class:`questlab.runner.service.RunnerService` (inside bubblewrap
 when sandboxed) as ``python -I -c BOOTSTRAP CONFIG_JSON``. It speaks framed
@@ -10,9 +10,13 @@ stdout (replies):
 - reply ``{"op": "ready", "pid": int}`` once, then ``{"op": "result", "id":
   int, "result": RunResult.to_json()}`` per run.
 
-It takes every fact about how a run ended from the kernel: the wait status and
-rusage from ``wait4``, CPU time and OOM kills from the slot's cgroups, the
-wall clock and output bytes from its own counting. The child only adds the
+Before its first request it forks the :class:`Zygote`, which forks the
+spares, so that no spare is a copy of a process that held a request.
+
+It takes every fact about how a run ended from the kernel: the exit status at
+the run's ``PTRACE_EVENT_EXIT`` stop (or the zygote's ``wait4`` for a run no
+longer traced), CPU time and OOM kills from the slot's cgroups, the wall
+clock and output bytes from its own counting. The child only adds the
 traceback, images, module trees and report.
 """
 
