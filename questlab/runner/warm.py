@@ -87,17 +87,13 @@ def _warm_up() -> None:
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
 
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
-    out = model(torch.randn(3, 4))
-    print(model, out, sum(p.numel() for p in model.parameters()), file=io.StringIO())
+    _exercise()
     numpy.random.seed()
     print(numpy.arange(3) @ numpy.ones(3), file=io.StringIO())
     fig = plt.figure()
     plt.plot([0, 1], [1, 0])
     fig.savefig(io.BytesIO(), format="png")
     plt.close("all")
-    child.collect_modules({"m": model})
-    child.trim_traceback(ValueError("warm-up"))
     # Matplotlib keeps each font it rendered open (FT2Font objects reading from
     # a file), which a child cannot use once it has closed inherited
     # descriptors; Matplotlib's own after-fork hook clears that cache, but
@@ -115,7 +111,7 @@ def _warm_up() -> None:
 
 
 def _exercise() -> None:
-    """Run what a lesson-sized run touches once, in the zygote, right after its fork.
+    """Run once what a lesson-sized run touches (the warm-up; the zygote after its fork).
 
     The zygote shares its memory with the warm parent, so its writes here copy
     the pages they touch and split the huge pages around them. Its children
@@ -384,6 +380,7 @@ class WarmParent:
         self.next_half = [0] * cfg["slots"]
         #: what a spare is prepared for unless a request asks for other limits
         self.default_limits = RunLimits.from_json(cfg["limits"])
+        self.last_sweep = 0.0
 
     # -- spares ------------------------------------------------------------
     def fork_spare(self, slot: int, limits: RunLimits | None = None) -> None:
@@ -452,18 +449,19 @@ class WarmParent:
             return
         pid = int(msg["pid"])
         run = self.runs.get(pid) or self.dying.get(pid)
-        if run is not None:
+        waiting = run is not None and not run.reaped
+        if waiting or any(spare.pid == pid for spare in self.spares.values()):
+            # a run's end, or a spare that died before its run
             self.reports[pid] = (int(msg["status"]), float(msg["cpu"]))
+        if waiting:
             self.on_child(run)
-        elif any(spare.pid == pid for spare in self.spares.values()):
-            self.reports[pid] = (int(msg["status"]), float(msg["cpu"]))  # died before its run
 
     def discard_spare(self, spare: _Spare) -> None:
-        """Kill a spare that will not be used and collect it (it holds no run)."""
+        """Kill a spare that will not be used (it holds no run; the zygote collects it)."""
         for fd in (spare.req_w, spare.out_r, spare.err_r, spare.res_r):
             os.close(fd)
         try:
-            os.kill(spare.pid, signal.SIGKILL)  # the zygote collects it
+            os.kill(spare.pid, signal.SIGKILL)
         except OSError:
             pass
         if spare.scratch:
@@ -667,9 +665,11 @@ class WarmParent:
                 pass
 
     def check_clocks(self, now: float) -> None:
-        for run in [*self.runs.values(), *self.dying.values()]:
-            if run.traced and not run.reaped:  # in case a SIGCHLD was missed
-                self.on_child(run)
+        if now - self.last_sweep >= CPU_POLL_S:  # in case a SIGCHLD was missed
+            self.last_sweep = now
+            for run in [*self.runs.values(), *self.dying.values()]:
+                if run.traced and not run.reaped:
+                    self.on_child(run)
         for run in list(self.runs.values()):
             if run.wait is not None:
                 if run.open_fds and now - run.exited_at > EXIT_GRACE_S:
@@ -705,8 +705,6 @@ class WarmParent:
             result, message = "timeout", limit_message("cpu", limits)
         elif run.kill_reason == "output":
             result, message = "output_limit", limit_message("output", limits)
-        elif run.kill_reason == "lost":
-            result, message = "killed", "the runner lost track of this run; please run it again"
         elif oom:
             result, message = "memory", limit_message("memory", limits)
         elif os.WIFSIGNALED(status):
