@@ -255,88 +255,32 @@ def test_emails_are_queued_for_those_who_opted_in(db: Database):
 
 def test_reports_filing_rate_limit_and_triage(db: Database):
     ana, author, admin, mod = make_users(db, "learner", "author", "admin", "moderator")
+
+    def file(s, lesson=LESSON, category="typo", message="x", code_block=None, user=None, code_blocks=1):
+        return reports.file_report(
+            s,
+            lesson,
+            category=category,
+            message=message,
+            code_block=code_block,
+            user=user,
+            client="h1",
+            code_blocks=code_blocks,
+            per_hour=2,
+        )
+
     with db.session() as s:
         with pytest.raises(Invalid):
-            reports.file_report(
-                s,
-                LESSON,
-                category="bogus",
-                message="x",
-                code_block=None,
-                user=None,
-                client="h1",
-                code_blocks=1,
-                per_hour=2,
-            )
+            file(s, category="bogus")
         with pytest.raises(Invalid):
-            reports.file_report(
-                s,
-                LESSON,
-                category="typo",
-                message="  ",
-                code_block=None,
-                user=None,
-                client="h1",
-                code_blocks=1,
-                per_hour=2,
-            )
+            file(s, message="  ")
         with pytest.raises(Invalid):
-            reports.file_report(
-                s,
-                LESSON,
-                category="typo",
-                message="x",
-                code_block=1,
-                user=None,
-                client="h1",
-                code_blocks=1,
-                per_hour=2,
-            )
-        first = reports.file_report(
-            s,
-            LESSON,
-            category="typo",
-            message="teh",
-            code_block=0,
-            user=None,
-            client="h1",
-            code_blocks=1,
-            per_hour=2,
-        )
-        reports.file_report(
-            s,
-            OTHER,
-            category="other",
-            message="hmm",
-            code_block=None,
-            user=None,
-            client="h1",
-            code_blocks=0,
-            per_hour=2,
-        )
+            file(s, code_block=1)
+        first = file(s, message="teh", code_block=0)
+        file(s, OTHER, category="other", message="hmm", code_blocks=0)
         with pytest.raises(RateLimited):
-            reports.file_report(
-                s,
-                LESSON,
-                category="typo",
-                message="again",
-                code_block=None,
-                user=None,
-                client="h1",
-                code_blocks=1,
-                per_hour=2,
-            )
-        reports.file_report(
-            s,
-            LESSON,
-            category="code-does-not-run",
-            message="boom",
-            code_block=None,
-            user=ana,
-            client="h1",
-            code_blocks=1,
-            per_hour=2,
-        )
+            file(s, message="again")
+        file(s, category="code-does-not-run", message="boom", user=ana)
     with db.session() as s:
         for who in (None, ana, mod):
             with pytest.raises(Forbidden):
