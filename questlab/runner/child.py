@@ -124,12 +124,21 @@ def prepare_spare(cfg: dict[str, Any], slot: int, half: int, limits: RunLimits) 
 
 
 def _reseed() -> None:
+    """Seed torch's, NumPy's and ``random``'s global generators from 16 fresh bytes of ``os.urandom``.
+
+    A spare would otherwise start from the warm parent's generator states,
+    the same in every run. Integer seeds keep this cheap in a forked child
+    (0.3 ms, against 1.2 ms for each library's own entropy seeding, most of
+    it NumPy's ``seed()``): torch takes 64 bits, NumPy's legacy generator 32
+    (its integer seed's range), ``random`` all 128.
+    """
     import numpy
     import torch
 
-    torch.default_generator.seed()
-    numpy.random.seed()
-    random.seed()
+    seed = int.from_bytes(os.urandom(16), "little")
+    torch.default_generator.manual_seed(seed & 0xFFFF_FFFF_FFFF_FFFF)
+    numpy.random.seed(seed >> 96)
+    random.seed(seed)
 
 
 def _read_request() -> dict[str, Any]:
@@ -188,6 +197,7 @@ def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
         resource.setrlimit(res, (value, value))
     if cfg["isolated"]:
         uid = cfg["uid_base"] + slot
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # clears permitted, effective and ambient capabilities
@@ -372,7 +382,8 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     Everything that does not depend on the code happens before the request is
     read, off the run's path: fresh random seeds, the rlimits of ``prepared``,
     the switch to the slot's uid, no_new_privs, the seccomp filter, the
-    environment, the working directory and the output streams. The request
+    working directory and the output streams (the environment is the
+    zygote's, set once to ``cfg["child_env"]`` and inherited). The request
     may then only lower the rlimits (see :func:`limits_fit`).
 
     Args:
@@ -387,8 +398,6 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     """
     _reseed()
     _apply_limits(cfg, slot, prepared)
-    os.environ.clear()
-    os.environ.update(cfg["child_env"])
     os.chdir(scratch or "/tmp")
     tee = _TeeRaw(1, prepared.output_bytes)
     stdout = io.TextIOWrapper(io.BufferedWriter(tee), encoding="utf-8", errors="backslashreplace")
