@@ -197,7 +197,6 @@ def _apply_limits(cfg: dict[str, Any], slot: int, limits: RunLimits) -> None:
         resource.setrlimit(res, (value, value))
     if cfg["isolated"]:
         uid = cfg["uid_base"] + slot
-        os.setpriority(os.PRIO_PROCESS, 0, 0)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # clears permitted, effective and ambient capabilities

@@ -282,6 +282,7 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
         "CAP_KILL",
         "CAP_SETPCAP",
         "CAP_SYS_PTRACE",
+        "CAP_SYS_NICE",  # off-path work at a low priority, raised when waited for (warm.py)
     ):
         args += ["--cap-add", cap]
     args += ["--", executable, "-I", "-c", BOOTSTRAP, json.dumps(config), SANDBOX_PACKAGE_ROOT]

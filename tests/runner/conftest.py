@@ -52,8 +52,8 @@ def run_many(service: RunnerService, codes: list[str], **kw: Any) -> list[Any]:
     return asyncio.run_coroutine_threadsafe(all_of(), service._loop).result(120)
 
 
-def sandbox_processes(service: RunnerService) -> list[str]:
-    """Host view: processes of the service's slot uids, as 'pid cmdline', except its spares.
+def _slot_processes(service: RunnerService) -> tuple[list[str], list[int]]:
+    """Host view of the processes of the service's slot uids: ('pid cmdline' of runs, spare pids).
 
     A spare (one per slot, waiting for its next run's code) already runs as its
     slot's uid: it is PID 1 of its own PID namespace, a child of the warm
@@ -61,7 +61,7 @@ def sandbox_processes(service: RunnerService) -> list[str]:
     it gets its code until it exits). Any other process of a slot uid, or a
     second such process for one uid, belongs to a run.
     """
-    found, spares = [], set()
+    found, spares, spare_pids = [], set(), []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -80,12 +80,23 @@ def sandbox_processes(service: RunnerService) -> list[str]:
             )
             if spare:
                 spares.add(uid)
+                spare_pids.append(int(entry.name))
                 continue
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             found.append(f"{entry.name} {cmd}")
         except (OSError, IndexError, ValueError, KeyError):
             continue
-    return found
+    return found, spare_pids
+
+
+def sandbox_processes(service: RunnerService) -> list[str]:
+    """Processes of the service's slot uids that belong to runs, as 'pid cmdline' (spares left out)."""
+    return _slot_processes(service)[0]
+
+
+def spare_processes(service: RunnerService) -> list[int]:
+    """Host pids of the service's spares (see :func:`_slot_processes`)."""
+    return _slot_processes(service)[1]
 
 
 def processes_left(service: RunnerService, within_s: float = 2.0) -> list[str]:

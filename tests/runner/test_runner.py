@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ from questlab.runner import (
 from questlab.runner import sandbox as sb
 from questlab.runner.limits import LIMIT_HELP
 from questlab.runner.result import make_inert
+from questlab.runner.warm import OFF_PATH_NICE
 
-from .conftest import assert_healthy
+from .conftest import assert_healthy, spare_processes
 
 MLP = """
 import torch
@@ -154,6 +156,35 @@ def test_each_run_is_reseeded(runner: RunnerService) -> None:
     code = "import torch, numpy, random\nprint(torch.rand(3).tolist(), numpy.random.rand(), random.random())"
     outs = {runner.run_sync(code).stdout for _ in range(4)}
     assert len(outs) == 4
+
+
+def test_run_code_starts_at_normal_priority(runner: RunnerService) -> None:
+    """Spares prepare at a low priority (warm.OFF_PATH_NICE); the code itself must start at 0."""
+    code = (
+        "import os, subprocess, sys\n"
+        "print(os.getpriority(os.PRIO_PROCESS, 0))\n"
+        "print(subprocess.run([sys.executable, '-c', 'import os; print(os.nice(0))'],"
+        " capture_output=True, text=True).stdout.strip())\n"
+        "try:\n    os.setpriority(os.PRIO_PROCESS, 0, -5)\nexcept PermissionError:\n    print('refused')\n"
+    )
+    for _ in range(3):  # each slot's spare in turn
+        r = runner.run_sync(code)
+        assert r.status == "ok", r
+        assert r.stdout == "0\n0\nrefused\n"
+
+
+def test_spares_wait_at_low_priority(runner: RunnerService) -> None:
+    """Work no request waits for yet runs at OFF_PATH_NICE: here, the spares' preparation."""
+    runner.run_sync("pass")
+    runner.run_sync("pass")
+    deadline = time.monotonic() + 5
+    while len(pids := spare_processes(runner)) < runner.slots and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(pids) == runner.slots
+    for pid in pids:
+        # field 19 of /proc/PID/stat is the niceness; the name (field 2) may hold spaces
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        assert int(stat.rsplit(")", 1)[1].split()[16]) == OFF_PATH_NICE
 
 
 def test_globals_do_not_survive(runner: RunnerService) -> None:
