@@ -494,12 +494,27 @@ class WarmParent:
         return json.loads(data), fds
 
     def on_zygote(self, msg: dict[str, Any], fds: list[int]) -> None:
-        """A message of the zygote: a spare asked for by :meth:`fork_spare`, or an exit report."""
-        if msg.get("op") == "spare" and int(msg.get("slot", -1)) in self.pending and len(fds) == 4:
-            slot = int(msg["slot"])
-            half, limits, scratch = self.pending.pop(slot)
-            req_w, out_r, err_r, res_r = fds
-            self.spares[slot] = _Spare(slot, half, int(msg["pid"]), req_w, out_r, err_r, res_r, limits, scratch)
+        """A message of the zygote: a spare asked for by :meth:`fork_spare`, or an exit report.
+
+        A spare that comes without its four descriptors, or for a slot that
+        asked for none, is killed; the slot's next request then asks again.
+        """
+        if msg.get("op") == "spare":
+            slot, pid = int(msg.get("slot", -1)), int(msg.get("pid", 0))
+            asked = self.pending.pop(slot, None)
+            if asked is not None and len(fds) == 4:
+                half, limits, scratch = asked
+                self.spares[slot] = _Spare(slot, half, pid, *fds, limits, scratch)
+                return
+            if asked is not None:
+                self.next_half[slot] = asked[0]  # its cgroups are free again
+            for fd in fds:
+                os.close(fd)
+            if pid > 0:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             return
         for fd in fds:
             os.close(fd)
