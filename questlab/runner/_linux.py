@@ -113,6 +113,28 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
     )
 
 
+def _status_mask(field: str) -> int:
+    """A capability mask line (``CapEff``, ``CapBnd``, ...) of ``/proc/self/status``; 0 if absent."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def effective_capabilities() -> int:
+    """This process's effective capability set as a bit mask (bit n = capability n)."""
+    return _status_mask("CapEff")
+
+
+def holds_capability(cap: int) -> bool:
+    """Whether this process has capability number ``cap`` effective and in its bounding set.
+
+    That is what a child it starts (bubblewrap) can be given.
+    """
+    return bool(_status_mask("CapEff") & _status_mask("CapBnd") & (1 << cap))
+
+
 def drop_bounding_capabilities() -> None:
     """Empty the capability bounding set and the ambient set (needs CAP_SETPCAP)."""
     try:

@@ -17,6 +17,8 @@ import sysconfig
 import time
 from pathlib import Path
 
+from questlab.runner import _linux
+
 CGROUP_V1 = Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "pids", "cpuacct")
 #: Slot uids come from [UID_BASE, UID_BASE + 64 * UID_BLOCKS); no host account
@@ -61,6 +63,22 @@ BASE_ENV = {
 #: its heap, which roughly halves the cost of each fork and child exit for a
 #: process holding torch (fewer page-table entries to copy and tear down).
 PARENT_ENV = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+
+
+#: Capabilities the warm parent needs, by number (linux/capability.h): to build each
+#: child's sandbox (SYS_ADMIN, SETUID, SETGID, KILL, SETPCAP) and to trace a
+#: spare that already runs as its slot's uid and is the zygote's child (SYS_PTRACE).
+PARENT_CAPABILITIES = {
+    "CAP_KILL": 5,
+    "CAP_SETGID": 6,
+    "CAP_SETUID": 7,
+    "CAP_SETPCAP": 8,
+    "CAP_SYS_PTRACE": 19,
+    "CAP_SYS_ADMIN": 21,
+}
+#: Given to the warm parent when the server holds them: SYS_NICE lowers work no
+#: request waits for and raises it back (warm.OFF_PATH_NICE).
+OPTIONAL_CAPABILITIES = {"CAP_SYS_NICE": 23}
 
 
 class SandboxUnavailable(RuntimeError):
@@ -275,16 +293,14 @@ def bwrap_command(config: dict[str, object], cgroups: SlotCgroups) -> list[str]:
     for key, value in {**BASE_ENV, **PARENT_ENV, "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/.mpl"}.items():
         args += ["--setenv", key, value]
     args += ["--cap-drop", "ALL"]
-    for cap in (
-        "CAP_SYS_ADMIN",
-        "CAP_SETUID",
-        "CAP_SETGID",
-        "CAP_KILL",
-        "CAP_SETPCAP",
-        "CAP_SYS_PTRACE",
-        "CAP_SYS_NICE",  # off-path work at a low priority, raised when waited for (warm.py)
-    ):
-        args += ["--cap-add", cap]
+    caps = dict(PARENT_CAPABILITIES)
+    # Only what this server holds: bubblewrap asked for more keeps every
+    # capability of its caller instead (the warm parent checks its set).
+    if _linux.holds_capability(OPTIONAL_CAPABILITIES["CAP_SYS_NICE"]):
+        caps["CAP_SYS_NICE"] = OPTIONAL_CAPABILITIES["CAP_SYS_NICE"]
+    for name in caps:
+        args += ["--cap-add", name]
+    config = {**config, "caps": sum(1 << bit for bit in caps.values()), "nice": "CAP_SYS_NICE" in caps}
     args += ["--", executable, "-I", "-c", BOOTSTRAP, json.dumps(config), SANDBOX_PACKAGE_ROOT]
     return args
 

@@ -57,6 +57,8 @@ class _Parent:
         self.reader: asyncio.Task[None] | None = None
         self.logger: asyncio.Task[None] | None = None
         self.alive = True
+        #: the last line the process wrote on stderr (why it exited, when it did)
+        self.last_error = ""
 
 
 class RunnerService:
@@ -139,8 +141,11 @@ class RunnerService:
         await self._start_parent(sandboxed=False)
 
     async def _self_test(self) -> None:
-        result = await self._execute(0, "print(6 * 7)", self.limits, None)
-        if result.status != "ok" or result.stdout != "42\n":
+        # A run starts at the server's own niceness (warm.OFF_PATH_NICE lowers
+        # only the work no request waits for).
+        code = "import os\nprint(6 * 7, os.getpriority(os.PRIO_PROCESS, 0))"
+        result = await self._execute(0, code, self.limits, None)
+        if result.status != "ok" or result.stdout != f"42 {os.getpriority(os.PRIO_PROCESS, 0)}\n":
             raise SandboxUnavailable(
                 f"a test run inside the sandbox failed ({result.status}): "
                 f"{(result.stderr or result.message or '')[-500:]}"
@@ -190,7 +195,13 @@ class RunnerService:
         try:
             await asyncio.wait_for(asyncio.shield(parent.ready), START_TIMEOUT_S)
         except (TimeoutError, ConnectionError) as e:
-            raise SandboxUnavailable(f"the warm parent did not start: {e or 'timed out'}") from e
+            if isinstance(e, ConnectionError):  # it exited: its last words say why
+                try:
+                    await asyncio.wait_for(asyncio.shield(parent.logger), 1.0)
+                except TimeoutError:
+                    pass
+            why = f" ({parent.last_error})" if parent.last_error else ""
+            raise SandboxUnavailable(f"the warm parent did not start: {e or 'timed out'}{why}") from e
 
     async def _read_replies(self, parent: _Parent) -> None:
         stdout = parent.proc.stdout
@@ -220,7 +231,10 @@ class RunnerService:
     async def _log_stderr(self, parent: _Parent) -> None:
         assert parent.proc.stderr is not None
         async for line in parent.proc.stderr:
-            log.warning("warm parent: %s", line.decode(errors="replace").rstrip())
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                parent.last_error = text[-500:]
+            log.warning("warm parent: %s", text)
 
     async def _stop_parent(self) -> None:
         parent, self._parent = self._parent, None

@@ -52,9 +52,12 @@ SIGNAL_STOP_BUDGET = 1000
 #: Niceness of the work no request waits for yet (sandbox mode): the zygote
 #: forking the next spare, the spare's preparation, and a run's teardown after
 #: its answer. A request's own path (the server, this parent, the run) stays
-#: at 0 and so comes first on a busy machine; whatever a request does come to
-#: wait for is raised to 0 then (:func:`_renice`). The run's code always starts
-#: at 0: the parent raises the spare before handing it the code.
+#: at the server's own niceness and so comes first among the sandbox's
+#: processes (one scheduling autogroup: niceness ranks tasks within it);
+#: whatever a request does come to wait for is raised back then
+#: (:func:`_renice`). The run's code always starts at the server's niceness:
+#: the parent raises the spare before handing it the code. Only with
+#: ``CAP_SYS_NICE`` (``cfg["nice"]``); without it nothing is lowered.
 OFF_PATH_NICE = 19
 
 #: Most bytes read from a run's pipes at its exit stop (past the output cap,
@@ -219,6 +222,14 @@ class _Cgroups:
                     pass
             killed |= fresh
 
+    def tasks(self) -> list[int]:
+        """Thread ids in the slot's pids cgroup (``tasks``; empty when unreadable)."""
+        try:
+            with open(f"{self.pids}/tasks", "rb") as f:
+                return [int(tid) for tid in f.read().split()]
+        except (OSError, ValueError):
+            return []
+
     def cpu_ns(self) -> int:
         return int(os.pread(self.cpu_fd, 64, 0))
 
@@ -302,8 +313,6 @@ class Zygote:
         # in each child (0.5 ms of CPU each).
         os.environ.clear()
         os.environ.update(self.cfg["child_env"])
-        if self.cfg["isolated"]:
-            _renice(0, OFF_PATH_NICE)  # spares inherit it; see OFF_PATH_NICE
         sel = selectors.DefaultSelector()
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
@@ -388,8 +397,12 @@ class WarmParent:
     ) -> None:
         self.cfg, self.ctl_in, self.ctl_out, self.zygote = cfg, ctl_in, ctl_out, zygote
         self.zygote_pid = zygote_pid
-        #: whether off-path work is lowered in priority (OFF_PATH_NICE)
-        self.renice = bool(cfg["isolated"])
+        #: whether off-path work is lowered in priority (OFF_PATH_NICE; needs CAP_SYS_NICE)
+        self.renice = bool(cfg["isolated"] and cfg.get("nice"))
+        #: the niceness runs and waited-for work get: the server's own
+        self.base_nice = os.getpriority(os.PRIO_PROCESS, 0)
+        if self.renice:  # the zygote's forks and so every spare's preparation
+            _renice(zygote_pid, OFF_PATH_NICE)
         #: exit reports of the zygote for processes not yet matched to a run: pid -> (status, cpu s)
         self.reports: dict[int, tuple[int, float]] = {}
         self.sel = selectors.DefaultSelector()
@@ -433,21 +446,22 @@ class WarmParent:
         if wait:
             self.await_spare(slot)
 
-    def await_spare(self, slot: int) -> None:
+    def await_spare(self, slot: int, urgent: bool = True) -> None:
         """Block until the spare asked for ``slot`` has come (other messages are handled meanwhile).
 
         The zygote works at :data:`OFF_PATH_NICE`; while a request waits for
-        it, it is raised to 0.
+        it (``urgent``), it is raised to the server's niceness.
         """
         if slot not in self.pending:
             return
-        if self.renice:
-            _renice(self.zygote_pid, 0)
+        raise_zygote = urgent and self.renice
+        if raise_zygote:
+            _renice(self.zygote_pid, self.base_nice)
         while slot in self.pending:
             got = self.zygote_message()
             assert got is not None
             self.on_zygote(*got)
-        if self.renice:
+        if raise_zygote:
             _renice(self.zygote_pid, OFF_PATH_NICE)
 
     def settle(self, cg: _Cgroups, wait_s: float = 1.0) -> None:
@@ -457,9 +471,13 @@ class WarmParent:
         limit for the next run there could not be set under.
         """
         deadline = time.monotonic() + wait_s
-        for run in [r for r in self.dying.values() if r.cg is cg]:
-            if self.renice and not run.reaped:
-                _renice(run.spare.pid, 0)  # its teardown is now on a request's path
+        dying = [r for r in self.dying.values() if r.cg is cg]
+        if self.renice and any(not r.reaped for r in dying):
+            # Their teardown is now on a request's path: every thread left in
+            # the cgroup (a run may have lowered its own), not only PID 1.
+            for tid in cg.tasks():
+                _renice(tid, self.base_nice)
+        for run in dying:
             while not run.reaped and time.monotonic() < deadline:
                 time.sleep(0.001)
                 self.on_child(run)
@@ -533,14 +551,21 @@ class WarmParent:
         if waiting:
             self.on_child(run)
 
-    def discard_spare(self, spare: _Spare) -> None:
-        """Kill a spare that will not be used (it holds no run; the zygote collects it)."""
+    def discard_spare(self, spare: _Spare, dead: bool = False) -> None:
+        """Kill a spare that will not be used (it holds no run; the zygote collects it).
+
+        ``dead``: the zygote has reported its end already, so its pid may be
+        another process's by now and is left alone.
+        """
         for fd in (spare.req_w, spare.out_r, spare.err_r, spare.res_r):
             os.close(fd)
-        try:
-            os.kill(spare.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        if not dead:
+            if self.renice:  # its cgroup half is about to serve a run: no slow teardown there
+                _renice(spare.pid, self.base_nice)
+            try:
+                os.kill(spare.pid, signal.SIGKILL)
+            except OSError:
+                pass
         if spare.scratch:
             shutil.rmtree(spare.scratch, ignore_errors=True)
         self.next_half[spare.slot] = spare.half  # its cgroups are free again
@@ -556,9 +581,18 @@ class WarmParent:
             # The spare has already dropped the rights to raise its limits.
             self.discard_spare(spare)
             spare = None
-        if spare is None:
+        if spare is not None and spare.pid in self.reports:
+            # It died before its run (the zygote reported it): never hand it code.
+            self.reports.pop(spare.pid, None)
+            self.discard_spare(spare, dead=True)
+            spare = None
+        for _ in range(3):
+            if spare is not None:
+                break
             self.fork_spare(slot, limits, wait=True)
-            spare = self.spares.pop(slot)
+            spare = self.spares.pop(slot, None)
+        if spare is None:
+            raise SystemExit("the zygote gave no usable spare")
         cg = self.cgroups.get((slot, spare.half))
         if cg:
             self.settle(cg)
@@ -575,7 +609,7 @@ class WarmParent:
             # The spare prepared at OFF_PATH_NICE; the run starts at 0 (and
             # what is left of its preparation, if the request came early).
             if self.renice:
-                _renice(spare.pid, 0)
+                _renice(spare.pid, self.base_nice)
             try:
                 _linux.ptrace_seize_exit(spare.pid)
                 run.traced = True
@@ -594,6 +628,10 @@ class WarmParent:
             os.set_blocking(fd, False)
             self.fd_run[fd] = run
             self.sel.register(fd, selectors.EVENT_READ, "pipe")
+        if not run.traced:
+            # Its end is the zygote's to report, and may have been reported
+            # already (a spare that died while its request was written).
+            self.on_child(run)
         # Ask for the slot's next spare now, while this run executes, so that
         # the fork (about 2 ms for a parent holding torch) and the spare's
         # preparation are off the next run's path. It comes back through the
@@ -881,7 +919,9 @@ class WarmParent:
 
     def loop(self) -> None:
         for slot in range(self.cfg["slots"]):
-            self.fork_spare(slot, wait=True)
+            self.fork_spare(slot)
+        for slot in range(self.cfg["slots"]):
+            self.await_spare(slot, urgent=False)
         self.sel.register(self.ctl_in, selectors.EVENT_READ, "control")
         self.sel.register(self.zygote, selectors.EVENT_READ, "zygote")
         # Ptrace stops and the end of traced runs are reported by SIGCHLD.
@@ -926,6 +966,14 @@ def main() -> None:
     os.close(devnull)
     _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if cfg["isolated"]:
+        # bubblewrap asked for capabilities its caller lacks keeps every
+        # capability of the caller instead of failing (seen with 0.8.0):
+        # refuse to run with any other set than the one asked for.
+        held = _linux.effective_capabilities()
+        if held != int(cfg["caps"]):
+            raise SystemExit(
+                f"the sandbox has capabilities {held:#x}, not the {int(cfg['caps']):#x} asked for"
+            )
         # Once here rather than in every spare: children inherit the empty
         # bounding set. The parent never executes another program, so its own
         # capabilities are unaffected.
@@ -970,3 +1018,6 @@ def main() -> None:
                 pass
             if spare.scratch:
                 shutil.rmtree(spare.scratch, ignore_errors=True)
+        for _, _, scratch in parent.pending.values():  # asked for, never come
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)

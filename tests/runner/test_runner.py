@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from questlab.runner import (
     RunnerService,
     RunResult,
     SandboxUnavailable,
+    _linux,
 )
 from questlab.runner import sandbox as sb
 from questlab.runner.limits import LIMIT_HELP
@@ -158,8 +163,14 @@ def test_each_run_is_reseeded(runner: RunnerService) -> None:
     assert len(outs) == 4
 
 
-def test_run_code_starts_at_normal_priority(runner: RunnerService) -> None:
-    """Spares prepare at a low priority (warm.OFF_PATH_NICE); the code itself must start at 0."""
+def _nice_of(pid: int) -> int:
+    """Niceness of ``pid`` from the host: field 19 of /proc/PID/stat (the name, field 2, may hold spaces)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_run_code_starts_at_the_servers_priority(runner: RunnerService) -> None:
+    """Spares prepare at a low priority (warm.OFF_PATH_NICE); the code itself starts at the server's."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
     code = (
         "import os, subprocess, sys\n"
         "print(os.getpriority(os.PRIO_PROCESS, 0))\n"
@@ -170,21 +181,98 @@ def test_run_code_starts_at_normal_priority(runner: RunnerService) -> None:
     for _ in range(3):  # each slot's spare in turn
         r = runner.run_sync(code)
         assert r.status == "ok", r
-        assert r.stdout == "0\n0\nrefused\n"
+        assert r.stdout == f"{own}\n{own}\nrefused\n"
 
 
 def test_spares_wait_at_low_priority(runner: RunnerService) -> None:
-    """Work no request waits for yet runs at OFF_PATH_NICE: here, the spares' preparation."""
+    """Work no request waits for yet runs at OFF_PATH_NICE (with CAP_SYS_NICE): here, the spares."""
+    lowered = _linux.holds_capability(sb.OPTIONAL_CAPABILITIES["CAP_SYS_NICE"])
     runner.run_sync("pass")
     runner.run_sync("pass")
     deadline = time.monotonic() + 5
     while len(pids := spare_processes(runner)) < runner.slots and time.monotonic() < deadline:
         time.sleep(0.01)
     assert len(pids) == runner.slots
+    expected = OFF_PATH_NICE if lowered else os.getpriority(os.PRIO_PROCESS, 0)
+    assert [_nice_of(pid) for pid in pids] == [expected] * runner.slots
+
+
+def test_a_spare_that_died_before_its_run_is_replaced(runner: RunnerService) -> None:
+    """A spare killed while it waits is not handed code: the run gets a fresh one, at once."""
+    runner.run_sync("pass")
+    runner.run_sync("pass")
+    deadline = time.monotonic() + 5
+    while len(pids := spare_processes(runner)) < runner.slots and time.monotonic() < deadline:
+        time.sleep(0.01)
     for pid in pids:
-        # field 19 of /proc/PID/stat is the niceness; the name (field 2) may hold spaces
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        assert int(stat.rsplit(")", 1)[1].split()[16]) == OFF_PATH_NICE
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)  # the zygote reports their ends before the next requests come
+    for _ in range(runner.slots):
+        started = time.monotonic()
+        r = runner.run_sync("print('fresh')")
+        assert (r.status, r.stdout) == ("ok", "fresh\n"), r
+        assert time.monotonic() - started < 2.5
+    assert_healthy(runner)
+
+
+_CAPS_SCRIPT = """
+import sys
+from pathlib import Path
+from questlab.runner import RunLimits, RunnerService, _linux, sandbox as sb
+from questlab.runner.sandbox import SandboxUnavailable
+if sys.argv[1] == "ask-for-more":  # what an unchecked --cap-add of a missing capability did
+    _linux.holds_capability = lambda cap: True
+svc = RunnerService(slots=1, queue_size=4, limits=RunLimits(), sandbox="bwrap")
+try:
+    r = svc.run_sync("import os\\nprint(os.getpriority(os.PRIO_PROCESS, 0))")
+except SandboxUnavailable as e:
+    print("refused:", e)
+    raise SystemExit(0)
+def ancestors(pid):
+    while pid > 1:
+        pid = int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
+        yield pid
+masks = set()
+for p in Path("/proc").iterdir():
+    try:
+        cmd = (p / "cmdline").read_bytes()
+        if p.name.isdigit() and b"questlab.runner.warm" in cmd and b"bwrap" not in cmd:
+            status = (p / "status").read_text()
+            mine = svc._parent.proc.pid in ancestors(int(p.name))
+            if mine and status.split("Uid:")[1].split()[0] == "0":  # the warm parent, the zygote
+                masks.add(status.split("CapEff:")[1].split()[0])
+    except OSError:
+        pass
+print(r.status, r.stdout.strip(), sorted(masks))
+svc.close_sync()
+"""
+
+
+@pytest.mark.parametrize("mode", ["honest", "ask-for-more"])
+def test_server_without_cap_sys_nice(mode: str, tmp_path: Path) -> None:
+    """A host root without CAP_SYS_NICE (a container): runs at the server's niceness, parent at its six.
+
+    bubblewrap asked to add a capability its caller lacks keeps every capability
+    of the caller instead; the warm parent compares its set with the one asked
+    for and refuses to serve ("ask-for-more" asks for CAP_SYS_NICE anyway).
+    """
+    script = tmp_path / "caps.py"
+    script.write_text(_CAPS_SCRIPT)
+    out = subprocess.run(
+        ["setpriv", "--bounding-set", "-sys_nice", sys.executable, str(script), mode],
+        cwd=Path(sb.PACKAGE_ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    if mode == "ask-for-more":
+        assert out.stdout.startswith("refused:"), out.stdout
+        assert "capabilities" in out.stdout
+    else:
+        six = sum(1 << bit for bit in sb.PARENT_CAPABILITIES.values())
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert out.stdout.strip() == f"ok {own} ['{six:016x}']", out.stdout
 
 
 def test_globals_do_not_survive(runner: RunnerService) -> None:
