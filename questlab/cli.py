@@ -72,6 +72,9 @@ def serve(
                 "Install bubblewrap, listen on 127.0.0.1, or pass --unsafe-no-sandbox if you accept the risk."
             )
             raise typer.Exit(2)
+        # On a public address the sandbox is required, not preferred: if it
+        # fails to start after all, the server stops instead of falling back.
+        settings = settings.model_copy(update={"sandbox": "bwrap"})
     if migrate:
         upgrade(settings.resolved_database_url())
     from questlab.web.app import create_app

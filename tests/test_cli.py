@@ -80,3 +80,23 @@ def test_serve_refuses_public_address_without_sandbox(monkeypatch):
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--no-migrate"])
     assert result.exit_code == 2
     assert "Refusing to listen on 0.0.0.0" in result.output.replace("\n", " ")
+
+
+def test_serve_on_a_public_address_requires_the_sandbox(monkeypatch):
+    """Public and sandboxable: the app is built with sandbox='bwrap', so a failed sandbox stops it."""
+    import uvicorn
+
+    from questlab.runner import sandbox
+
+    seen = {}
+    monkeypatch.setenv("QUESTLAB_SANDBOX", "auto")
+    monkeypatch.setattr(sandbox, "probe_bwrap", lambda: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, host=kw["host"]))
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--no-migrate"])
+    assert result.exit_code == 0, result.output
+    assert seen["host"] == "0.0.0.0"
+    assert seen["app"].state.settings.sandbox == "bwrap"
+    seen.clear()
+    result = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--no-migrate"])
+    assert result.exit_code == 0, result.output
+    assert seen["app"].state.settings.sandbox == "auto"

@@ -135,6 +135,45 @@ def holds_capability(cap: int) -> bool:
     return bool(_status_mask("CapEff") & _status_mask("CapBnd") & (1 << cap))
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+_CAPABILITY_VERSION_3 = 0x20080522  # linux/capability.h: two 32-bit words per set
+
+
+def limit_capabilities(mask: int) -> int:
+    """Keep at most the capabilities in ``mask`` (effective and permitted); empty the inheritable set.
+
+    A process can always give up capabilities. Used by the warm parent,
+    whose set from bubblewrap may hold more than it asked for.
+
+    Returns:
+        The effective set afterwards, as a bit mask.
+
+    Raises:
+        OSError: from ``capget``/``capset``.
+    """
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capget(ctypes.byref(header), data))
+    for word in range(2):
+        keep = (mask >> (32 * word)) & 0xFFFF_FFFF
+        data[word].effective &= keep
+        data[word].permitted &= keep
+        data[word].inheritable = 0
+    _check(_libc.capset(ctypes.byref(header), data))
+    return effective_capabilities()
+
+
 def drop_bounding_capabilities() -> None:
     """Empty the capability bounding set and the ambient set (needs CAP_SETPCAP)."""
     try:

@@ -145,9 +145,11 @@ class RunnerService:
         # only the work no request waits for).
         code = "import os\nprint(6 * 7, os.getpriority(os.PRIO_PROCESS, 0))"
         result = await self._execute(0, code, self.limits, None)
-        if result.status != "ok" or result.stdout != f"42 {os.getpriority(os.PRIO_PROCESS, 0)}\n":
+        expected = f"42 {os.getpriority(os.PRIO_PROCESS, 0)}\n"
+        if result.status != "ok" or result.stdout != expected:
             raise SandboxUnavailable(
-                f"a test run inside the sandbox failed ({result.status}): "
+                f"a test run inside the sandbox failed ({result.status}): printed {result.stdout[:200]!r}, "
+                f"not {expected!r} (6 * 7 and the server's niceness); "
                 f"{(result.stderr or result.message or '')[-500:]}"
             )
 

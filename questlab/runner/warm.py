@@ -33,6 +33,7 @@ import socket
 import struct
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -59,6 +60,8 @@ SIGNAL_STOP_BUDGET = 1000
 #: the parent raises the spare before handing it the code. Only with
 #: ``CAP_SYS_NICE`` (``cfg["nice"]``); without it nothing is lowered.
 OFF_PATH_NICE = 19
+#: CAP_SYS_NICE's number (linux/capability.h).
+NICE_CAPABILITY = 23
 
 #: Most bytes read from a run's pipes at its exit stop (past the output cap,
 #: output is dropped anyway; this bounds a pipe that other processes of the
@@ -88,6 +91,30 @@ def _renice(pid: int, nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, nice)
     except OSError:
         pass
+
+
+def _can_raise_priority() -> bool:
+    """Whether this process may raise a thread's priority (a user namespace's root may not).
+
+    Tried on a short-lived thread of its own (niceness is per thread), so
+    that a failed raise leaves nothing lowered.
+    """
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    result: list[bool] = []
+
+    def probe() -> None:
+        tid = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, OFF_PATH_NICE)
+            os.setpriority(os.PRIO_PROCESS, tid, base)
+            result.append(os.getpriority(os.PRIO_PROCESS, tid) == base)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, name="nice-probe")
+    thread.start()
+    thread.join()
+    return bool(result and result[0])
 
 
 def _warm_up() -> None:
@@ -403,6 +430,8 @@ class WarmParent:
         self.base_nice = os.getpriority(os.PRIO_PROCESS, 0)
         if self.renice:  # the zygote's forks and so every spare's preparation
             _renice(zygote_pid, OFF_PATH_NICE)
+        #: the zygote is raised for runs whose verdict waits for its report (zygote_urgency)
+        self.zygote_raised = False
         #: exit reports of the zygote for processes not yet matched to a run: pid -> (status, cpu s)
         self.reports: dict[int, tuple[int, float]] = {}
         self.sel = selectors.DefaultSelector()
@@ -462,7 +491,21 @@ class WarmParent:
             assert got is not None
             self.on_zygote(*got)
         if raise_zygote:
-            _renice(self.zygote_pid, OFF_PATH_NICE)
+            self.zygote_raised = True  # as it is now: lowered again unless a report is awaited
+            self.zygote_urgency()
+
+    def zygote_urgency(self) -> None:
+        """Raise the zygote while a run's verdict waits for its report, lower it again after.
+
+        A run no longer traced (a fault, the signal budget) is answered from
+        the zygote's ``wait4``, which must not wait behind lowered work.
+        """
+        if not self.renice:
+            return
+        want = any(not r.traced and not r.reaped for r in self.runs.values())
+        if want != self.zygote_raised:
+            _renice(self.zygote_pid, self.base_nice if want else OFF_PATH_NICE)
+            self.zygote_raised = want
 
     def settle(self, cg: _Cgroups, wait_s: float = 1.0) -> None:
         """Wait (at most ``wait_s``) for answered runs still tearing down in ``cg``.
@@ -559,6 +602,7 @@ class WarmParent:
         """
         for fd in (spare.req_w, spare.out_r, spare.err_r, spare.res_r):
             os.close(fd)
+        self.reports.pop(spare.pid, None)
         if not dead:
             if self.renice:  # its cgroup half is about to serve a run: no slow teardown there
                 _renice(spare.pid, self.base_nice)
@@ -571,28 +615,58 @@ class WarmParent:
         self.next_half[spare.slot] = spare.half  # its cgroups are free again
 
     # -- requests ----------------------------------------------------------
-    def dispatch(self, req: dict[str, Any]) -> None:
-        slot = int(req["slot"])
-        limits = RunLimits.from_json(req["limits"])
+    def take_spare(self, slot: int, limits: RunLimits) -> _Spare:
+        """The slot's spare, alive as far as the zygote has said and prepared for ``limits``.
+
+        A spare whose end the zygote has reported is never handed code, and
+        one prepared for lower limits is discarded (it has already dropped
+        the rights to raise them); a fresh one is forked then.
+
+        Raises:
+            SystemExit: when the zygote gives no usable spare in four tries
+                (the service then starts a new parent).
+        """
         if slot in self.pending:  # asked for after the slot's previous run, not here yet
             self.await_spare(slot)
         spare = self.spares.pop(slot, None)
-        if spare is not None and not child.limits_fit(spare.limits, limits, self.cfg["isolated"]):
-            # The spare has already dropped the rights to raise its limits.
-            self.discard_spare(spare)
-            spare = None
-        if spare is not None and spare.pid in self.reports:
-            # It died before its run (the zygote reported it): never hand it code.
-            self.reports.pop(spare.pid, None)
-            self.discard_spare(spare, dead=True)
-            spare = None
-        for _ in range(3):
+        for _ in range(4):
+            if spare is not None and spare.pid in self.reports:
+                self.reports.pop(spare.pid, None)
+                self.discard_spare(spare, dead=True)
+                spare = None
+            elif spare is not None and not child.limits_fit(spare.limits, limits, self.cfg["isolated"]):
+                self.discard_spare(spare)
+                spare = None
             if spare is not None:
-                break
+                return spare
             self.fork_spare(slot, limits, wait=True)
             spare = self.spares.pop(slot, None)
-        if spare is None:
-            raise SystemExit("the zygote gave no usable spare")
+        raise SystemExit("the zygote gave no usable spare")
+
+    def dispatch(self, req: dict[str, Any]) -> None:
+        slot = int(req["slot"])
+        limits = RunLimits.from_json(req["limits"])
+        for _ in range(3):
+            spare = self.take_spare(slot, limits)
+            if not self.cfg["isolated"]:
+                break
+            # The spare prepared at OFF_PATH_NICE; the run starts at the
+            # server's niceness (and what is left of its preparation, if the
+            # request came early).
+            if self.renice:
+                _renice(spare.pid, self.base_nice)
+            # The parent may trace the spare although it runs as another uid
+            # already (CAP_SYS_PTRACE); the run is traced from before it reads
+            # its code to its exit.
+            try:
+                _linux.ptrace_seize_exit(spare.pid)
+                break
+            except OSError:
+                # It ended, or is ending, before its code came (its report,
+                # when it comes, matches nothing): another spare takes the run.
+                self.discard_spare(spare, dead=True)
+        else:
+            raise SystemExit("no spare could be traced")
         cg = self.cgroups.get((slot, spare.half))
         if cg:
             self.settle(cg)
@@ -602,26 +676,20 @@ class WarmParent:
                 print(f"slot {slot}: cgroup limits not applied: {e}", file=sys.stderr)
         payload = {"code": req["code"], "harness": req.get("harness"), "limits": limits.to_json()}
         run = _Run(int(req["id"]), spare, limits, cg, spare.scratch)
-        if self.cfg["isolated"]:
-            # The parent may trace the spare although it runs as another uid
-            # already (CAP_SYS_PTRACE); the run is traced from before it reads
-            # its code to its exit.
-            # The spare prepared at OFF_PATH_NICE; the run starts at 0 (and
-            # what is left of its preparation, if the request came early).
-            if self.renice:
-                _renice(spare.pid, self.base_nice)
-            try:
-                _linux.ptrace_seize_exit(spare.pid)
-                run.traced = True
-            except OSError:
-                pass  # the spare already ended; its wait status tells why
+        run.traced = self.cfg["isolated"]
         try:
             # A signal handler (SIGCHLD) can cut a large blocking write short.
             data = memoryview(json.dumps(payload).encode())
             while data:
                 data = data[os.write(spare.req_w, data) :]
         except OSError:
-            pass  # the spare died while preparing; its wait status tells the rest
+            # The spare died after it was traced and before it read its code
+            # (traced, its pid stays its own until collected).
+            run.kill_reason = "lost"
+            try:
+                os.kill(spare.pid, signal.SIGKILL)
+            except OSError:
+                pass
         os.close(spare.req_w)
         self.runs[spare.pid] = run
         for fd in run.open_fds:
@@ -629,8 +697,8 @@ class WarmParent:
             self.fd_run[fd] = run
             self.sel.register(fd, selectors.EVENT_READ, "pipe")
         if not run.traced:
-            # Its end is the zygote's to report, and may have been reported
-            # already (a spare that died while its request was written).
+            # Unsandboxed: its end is the zygote's to report, and may have
+            # been reported already.
             self.on_child(run)
         # Ask for the slot's next spare now, while this run executes, so that
         # the fork (about 2 ms for a parent holding torch) and the spare's
@@ -698,11 +766,14 @@ class WarmParent:
                 if report is None:
                     if run.traced:
                         run.traced = False  # its end is now the zygote's to report
+                        self.zygote_urgency()
                     return
                 status, cpu_s = report
             self.reports.pop(pid, None)
             run.reaped = True
             self.dying.pop(pid, None)
+            if not run.traced:
+                self.zygote_urgency()
             if run.wait is None:
                 run.wait = (status, cpu_s)
                 run.exited_at = time.monotonic()
@@ -771,6 +842,7 @@ class WarmParent:
                     _linux.ptrace_detach(pid, sig)
                 except OSError:
                     pass
+                self.zygote_urgency()
                 return
         try:
             _linux.ptrace_cont(pid, sig)
@@ -823,7 +895,10 @@ class WarmParent:
         oom = bool(run.cg and run.cg.oom_kills() > run.oom_before)
         exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         message = None
-        if run.kill_reason == "wall":
+        if run.kill_reason == "lost":
+            result = "killed"
+            message = "the sandbox for this run ended before its code started; please run it again"
+        elif run.kill_reason == "wall":
             result, message = "timeout", limit_message("wall", limits)
         elif run.kill_reason == "cpu":
             result, message = "timeout", limit_message("cpu", limits)
@@ -835,9 +910,12 @@ class WarmParent:
             sig = os.WTERMSIG(status)
             rlimit_cpu = max(1, -(-limits.cpu_seconds // 1))
             # Nothing inside a PID namespace can SIGKILL its init, and an OOM
-            # kill was ruled out above: in the sandbox an unexplained SIGKILL
-            # is the kernel's RLIMIT_CPU.
-            by_rlimit = self.cfg["isolated"] or own_cpu >= rlimit_cpu - 0.1
+            # kill was ruled out above: in the sandbox a SIGKILL after the
+            # CPU-time limit's worth of CPU is the kernel's RLIMIT_CPU (the
+            # run's cgroup counts at least PID 1's own time). Any other comes
+            # from outside the sandbox and is reported as such.
+            used_s = cpu_ms / 1000 if self.cfg["isolated"] and run.cg else own_cpu
+            by_rlimit = used_s >= rlimit_cpu - 0.1
             if sig == signal.SIGXCPU or (sig == signal.SIGKILL and by_rlimit):
                 result, message = "timeout", limit_message("cpu", limits)
             elif sig == signal.SIGXFSZ:
@@ -966,14 +1044,14 @@ def main() -> None:
     os.close(devnull)
     _linux.prctl(_linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if cfg["isolated"]:
-        # bubblewrap asked for capabilities its caller lacks keeps every
+        # bubblewrap asked for a capability its caller lacks keeps every
         # capability of the caller instead of failing (seen with 0.8.0):
-        # refuse to run with any other set than the one asked for.
-        held = _linux.effective_capabilities()
-        if held != int(cfg["caps"]):
-            raise SystemExit(
-                f"the sandbox has capabilities {held:#x}, not the {int(cfg['caps']):#x} asked for"
-            )
+        # give up whatever was not asked for (and the inheritable set).
+        wanted = int(cfg["caps"])
+        held = _linux.limit_capabilities(wanted)
+        if held != wanted:
+            print(f"the sandbox lacks capabilities {wanted & ~held:#x} of {wanted:#x}", file=sys.stderr)
+        cfg["nice"] = bool(cfg.get("nice")) and bool(held >> NICE_CAPABILITY & 1) and _can_raise_priority()
         # Once here rather than in every spare: children inherit the empty
         # bounding set. The parent never executes another program, so its own
         # capabilities are unaffected.

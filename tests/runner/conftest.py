@@ -57,9 +57,10 @@ def _slot_processes(service: RunnerService) -> tuple[list[str], list[int]]:
 
     A spare (one per slot, waiting for its next run's code) already runs as its
     slot's uid: it is PID 1 of its own PID namespace, a child of the warm
-    parent, and not traced (a run is traced by the warm parent from the moment
-    it gets its code until it exits). Any other process of a slot uid, or a
-    second such process for one uid, belongs to a run.
+    parent, not traced (a run is traced by the warm parent from the moment it
+    gets its code until it exits) and asleep (waiting; a run's PID 1 that is
+    ending is running, in disk sleep or a zombie). Any other process of a slot
+    uid, or a second such process for one uid, belongs to a run.
     """
     found, spares, spare_pids = [], set(), []
     for entry in Path("/proc").iterdir():
@@ -75,6 +76,7 @@ def _slot_processes(service: RunnerService) -> tuple[list[str], list[int]]:
             spare = (
                 fields["NSpid"].split()[-1] == "1"
                 and fields["TracerPid"].strip() == "0"
+                and fields["State"].split()[0] == "S"
                 and b"questlab.runner.warm" in parent
                 and uid not in spares
             )
