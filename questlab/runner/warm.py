@@ -60,8 +60,9 @@ SIGNAL_STOP_BUDGET = 1000
 #: the parent raises the spare before handing it the code. Only with
 #: ``CAP_SYS_NICE`` (``cfg["nice"]``); without it nothing is lowered.
 OFF_PATH_NICE = 19
-#: CAP_SYS_NICE's number (linux/capability.h).
+#: CAP_SYS_NICE's and CAP_SYS_PTRACE's numbers (linux/capability.h).
 NICE_CAPABILITY = 23
+PTRACE_CAPABILITY = 19
 
 #: Most bytes read from a run's pipes at its exit stop (past the output cap,
 #: output is dropped anyway; this bounds a pipe that other processes of the
@@ -650,11 +651,10 @@ class WarmParent:
             spare = self.take_spare(slot, limits)
             if not self.cfg["isolated"]:
                 break
-            # The spare prepared at OFF_PATH_NICE; the run starts at the
-            # server's niceness (and what is left of its preparation, if the
-            # request came early).
-            if self.renice:
+            if self.renice:  # prepared at OFF_PATH_NICE; the run starts at the server's niceness
                 _renice(spare.pid, self.base_nice)
+            if not self.cfg.get("trace", True):
+                break
             # The parent may trace the spare although it runs as another uid
             # already (CAP_SYS_PTRACE); the run is traced from before it reads
             # its code to its exit.
@@ -662,8 +662,9 @@ class WarmParent:
                 _linux.ptrace_seize_exit(spare.pid)
                 break
             except OSError:
-                # It ended, or is ending, before its code came (its report,
-                # when it comes, matches nothing): another spare takes the run.
+                # Holding CAP_SYS_PTRACE, a seize fails only for a spare that
+                # ended, or is ending, before its code came (its report, when
+                # it comes, matches nothing): another spare takes the run.
                 self.discard_spare(spare, dead=True)
         else:
             raise SystemExit("no spare could be traced")
@@ -676,7 +677,7 @@ class WarmParent:
                 print(f"slot {slot}: cgroup limits not applied: {e}", file=sys.stderr)
         payload = {"code": req["code"], "harness": req.get("harness"), "limits": limits.to_json()}
         run = _Run(int(req["id"]), spare, limits, cg, spare.scratch)
-        run.traced = self.cfg["isolated"]
+        run.traced = self.cfg["isolated"] and self.cfg.get("trace", True)
         try:
             # A signal handler (SIGCHLD) can cut a large blocking write short.
             data = memoryview(json.dumps(payload).encode())
@@ -697,8 +698,8 @@ class WarmParent:
             self.fd_run[fd] = run
             self.sel.register(fd, selectors.EVENT_READ, "pipe")
         if not run.traced:
-            # Unsandboxed: its end is the zygote's to report, and may have
-            # been reported already.
+            # Unsandboxed or without CAP_SYS_PTRACE: its end is the zygote's
+            # to report, and may have been reported already.
             self.on_child(run)
         # Ask for the slot's next spare now, while this run executes, so that
         # the fork (about 2 ms for a parent holding torch) and the spare's
@@ -1052,6 +1053,9 @@ def main() -> None:
         if held != wanted:
             print(f"the sandbox lacks capabilities {wanted & ~held:#x} of {wanted:#x}", file=sys.stderr)
         cfg["nice"] = bool(cfg.get("nice")) and bool(held >> NICE_CAPABILITY & 1) and _can_raise_priority()
+        # Without CAP_SYS_PTRACE runs are not traced: their verdict comes from
+        # the zygote's wait4 (slower, as for a fault), not the exit stop.
+        cfg["trace"] = bool(held >> PTRACE_CAPABILITY & 1)
         # Once here rather than in every spare: children inherit the empty
         # bounding set. The parent never executes another program, so its own
         # capabilities are unaffected.

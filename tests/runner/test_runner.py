@@ -275,6 +275,26 @@ def test_server_without_cap_sys_nice(mode: str, tmp_path: Path) -> None:
     assert out.stdout.strip() == f"ok True {own} {0:016x} ['{six:016x}']", out.stdout
 
 
+def test_server_without_cap_sys_ptrace(tmp_path: Path) -> None:
+    """A host root without CAP_SYS_PTRACE: still sandboxed; runs are answered untraced (from wait4)."""
+    script = tmp_path / "caps.py"
+    script.write_text(_CAPS_SCRIPT)
+    out = subprocess.run(
+        ["setpriv", "--bounding-set", "-sys_ptrace", sys.executable, str(script), "honest"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": sb.PACKAGE_ROOT},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    wanted = {**sb.PARENT_CAPABILITIES, **sb.OPTIONAL_CAPABILITIES}
+    wanted.pop("CAP_SYS_PTRACE")
+    mask = sum(1 << bit for bit in wanted.values())
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert out.stdout.strip() == f"ok True {own} {0:016x} ['{mask:016x}']", out.stdout
+
+
 def test_globals_do_not_survive(runner: RunnerService) -> None:
     runner.run_sync("import torch\ntorch.secret_from_last_run = 1\nleft = 2")
     r = runner.run_sync("import torch\nprint(hasattr(torch, 'secret_from_last_run'), 'left' in globals())")
