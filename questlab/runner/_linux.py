@@ -135,6 +135,11 @@ def holds_capability(cap: int) -> bool:
     return bool(_status_mask("CapEff") & _status_mask("CapBnd") & (1 << cap))
 
 
+#: Capability numbers (linux/capability.h).
+CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP = 5, 6, 7, 8
+CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_SYS_NICE = 19, 21, 23
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 

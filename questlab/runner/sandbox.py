@@ -65,20 +65,20 @@ BASE_ENV = {
 PARENT_ENV = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
 
-#: Capabilities the warm parent needs, by number (linux/capability.h): to build each
+#: Capabilities the warm parent needs, by name and number: to build each
 #: child's sandbox (SYS_ADMIN, SETUID, SETGID, KILL, SETPCAP) and to trace a
 #: spare that already runs as its slot's uid and is the zygote's child (SYS_PTRACE).
 PARENT_CAPABILITIES = {
-    "CAP_KILL": 5,
-    "CAP_SETGID": 6,
-    "CAP_SETUID": 7,
-    "CAP_SETPCAP": 8,
-    "CAP_SYS_PTRACE": 19,
-    "CAP_SYS_ADMIN": 21,
+    "CAP_KILL": _linux.CAP_KILL,
+    "CAP_SETGID": _linux.CAP_SETGID,
+    "CAP_SETUID": _linux.CAP_SETUID,
+    "CAP_SETPCAP": _linux.CAP_SETPCAP,
+    "CAP_SYS_PTRACE": _linux.CAP_SYS_PTRACE,
+    "CAP_SYS_ADMIN": _linux.CAP_SYS_ADMIN,
 }
 #: Given to the warm parent when the server holds them: SYS_NICE lowers work no
 #: request waits for and raises it back (warm.OFF_PATH_NICE).
-OPTIONAL_CAPABILITIES = {"CAP_SYS_NICE": 23}
+OPTIONAL_CAPABILITIES = {"CAP_SYS_NICE": _linux.CAP_SYS_NICE}
 
 
 class SandboxUnavailable(RuntimeError):

@@ -60,9 +60,6 @@ SIGNAL_STOP_BUDGET = 1000
 #: the parent raises the spare before handing it the code. Only with
 #: ``CAP_SYS_NICE`` (``cfg["nice"]``); without it nothing is lowered.
 OFF_PATH_NICE = 19
-#: CAP_SYS_NICE's and CAP_SYS_PTRACE's numbers (linux/capability.h).
-NICE_CAPABILITY = 23
-PTRACE_CAPABILITY = 19
 
 #: Most bytes read from a run's pipes at its exit stop (past the output cap,
 #: output is dropped anyway; this bounds a pipe that other processes of the
@@ -90,6 +87,14 @@ def _renice(pid: int, nice: int) -> None:
     """
     try:
         os.setpriority(os.PRIO_PROCESS, pid, nice)
+    except OSError:
+        pass
+
+
+def _kill(pid: int) -> None:
+    """SIGKILL ``pid``; a process already gone is ignored."""
+    try:
+        os.kill(pid, signal.SIGKILL)
     except OSError:
         pass
 
@@ -427,6 +432,8 @@ class WarmParent:
         self.zygote_pid = zygote_pid
         #: whether off-path work is lowered in priority (OFF_PATH_NICE; needs CAP_SYS_NICE)
         self.renice = bool(cfg["isolated"] and cfg.get("nice"))
+        #: whether runs are traced to their exit stop (sandbox mode with CAP_SYS_PTRACE)
+        self.trace = bool(cfg["isolated"] and cfg.get("trace"))
         #: the niceness runs and waited-for work get: the server's own
         self.base_nice = os.getpriority(os.PRIO_PROCESS, 0)
         if self.renice:  # the zygote's forks and so every spare's preparation
@@ -484,16 +491,14 @@ class WarmParent:
         """
         if slot not in self.pending:
             return
-        raise_zygote = urgent and self.renice
-        if raise_zygote:
+        if urgent and self.renice and not self.zygote_raised:
             _renice(self.zygote_pid, self.base_nice)
+            self.zygote_raised = True
         while slot in self.pending:
             got = self.zygote_message()
             assert got is not None
             self.on_zygote(*got)
-        if raise_zygote:
-            self.zygote_raised = True  # as it is now: lowered again unless a report is awaited
-            self.zygote_urgency()
+        self.zygote_urgency()  # lowered again unless a run's verdict waits for its report
 
     def zygote_urgency(self) -> None:
         """Raise the zygote while a run's verdict waits for its report, lower it again after.
@@ -573,10 +578,7 @@ class WarmParent:
             for fd in fds:
                 os.close(fd)
             if pid > 0:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                _kill(pid)
             return
         for fd in fds:
             os.close(fd)
@@ -607,10 +609,7 @@ class WarmParent:
         if not dead:
             if self.renice:  # its cgroup half is about to serve a run: no slow teardown there
                 _renice(spare.pid, self.base_nice)
-            try:
-                os.kill(spare.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill(spare.pid)
         if spare.scratch:
             shutil.rmtree(spare.scratch, ignore_errors=True)
         self.next_half[spare.slot] = spare.half  # its cgroups are free again
@@ -649,11 +648,9 @@ class WarmParent:
         limits = RunLimits.from_json(req["limits"])
         for _ in range(3):
             spare = self.take_spare(slot, limits)
-            if not self.cfg["isolated"]:
-                break
             if self.renice:  # prepared at OFF_PATH_NICE; the run starts at the server's niceness
                 _renice(spare.pid, self.base_nice)
-            if not self.cfg.get("trace", True):
+            if not self.trace:
                 break
             # The parent may trace the spare although it runs as another uid
             # already (CAP_SYS_PTRACE); the run is traced from before it reads
@@ -677,7 +674,7 @@ class WarmParent:
                 print(f"slot {slot}: cgroup limits not applied: {e}", file=sys.stderr)
         payload = {"code": req["code"], "harness": req.get("harness"), "limits": limits.to_json()}
         run = _Run(int(req["id"]), spare, limits, cg, spare.scratch)
-        run.traced = self.cfg["isolated"] and self.cfg.get("trace", True)
+        run.traced = self.trace
         try:
             # A signal handler (SIGCHLD) can cut a large blocking write short.
             data = memoryview(json.dumps(payload).encode())
@@ -687,10 +684,7 @@ class WarmParent:
             # The spare died after it was traced and before it read its code
             # (traced, its pid stays its own until collected).
             run.kill_reason = "lost"
-            try:
-                os.kill(spare.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill(spare.pid)
         os.close(spare.req_w)
         self.runs[spare.pid] = run
         for fd in run.open_fds:
@@ -1052,10 +1046,10 @@ def main() -> None:
         held = _linux.limit_capabilities(wanted)
         if held != wanted:
             print(f"the sandbox lacks capabilities {wanted & ~held:#x} of {wanted:#x}", file=sys.stderr)
-        cfg["nice"] = bool(cfg.get("nice")) and bool(held >> NICE_CAPABILITY & 1) and _can_raise_priority()
+        cfg["nice"] = bool(cfg.get("nice") and held >> _linux.CAP_SYS_NICE & 1) and _can_raise_priority()
         # Without CAP_SYS_PTRACE runs are not traced: their verdict comes from
         # the zygote's wait4 (slower, as for a fault), not the exit stop.
-        cfg["trace"] = bool(held >> PTRACE_CAPABILITY & 1)
+        cfg["trace"] = bool(held >> _linux.CAP_SYS_PTRACE & 1)
         # Once here rather than in every spare: children inherit the empty
         # bounding set. The parent never executes another program, so its own
         # capabilities are unaffected.
@@ -1089,17 +1083,9 @@ def main() -> None:
         parent.loop()
     finally:
         for pid in list(parent.runs):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        for spare in parent.spares.values():
-            try:
-                os.kill(spare.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            if spare.scratch:
-                shutil.rmtree(spare.scratch, ignore_errors=True)
+            _kill(pid)
+        for spare in list(parent.spares.values()):
+            parent.discard_spare(spare)
         for _, _, scratch in parent.pending.values():  # asked for, never come
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)

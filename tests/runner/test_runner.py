@@ -249,20 +249,27 @@ svc.close_sync()
 """
 
 
-@pytest.mark.parametrize("mode", ["honest", "ask-for-more"])
-def test_server_without_cap_sys_nice(mode: str, tmp_path: Path) -> None:
-    """A host root without CAP_SYS_NICE (a container): sandboxed, runs at the server's niceness.
+@pytest.mark.parametrize(
+    ("missing", "mode", "expected"),
+    [
+        ("sys_nice", "honest", set(sb.PARENT_CAPABILITIES)),
+        ("sys_nice", "ask-for-more", set(sb.PARENT_CAPABILITIES)),
+        ("sys_ptrace", "honest", {*sb.PARENT_CAPABILITIES, "CAP_SYS_NICE"} - {"CAP_SYS_PTRACE"}),
+    ],
+)
+def test_server_missing_a_capability(missing: str, mode: str, expected: set[str], tmp_path: Path) -> None:
+    """A host root without a capability (a container): still sandboxed, runs at the server's niceness.
 
     bubblewrap asked to add a capability its caller lacks keeps every
     capability of the caller instead of failing; "ask-for-more" asks for
-    CAP_SYS_NICE anyway, and the warm parent must give up all it did not ask
-    for (it holds exactly the six), lower nothing, and leave runs no
-    inheritable capability.
+    CAP_SYS_NICE anyway. The warm parent must give up all it did not ask for,
+    lower nothing without CAP_SYS_NICE, answer runs untraced without
+    CAP_SYS_PTRACE, and leave runs no inheritable capability.
     """
     script = tmp_path / "caps.py"
     script.write_text(_CAPS_SCRIPT)
     out = subprocess.run(
-        ["setpriv", "--bounding-set", "-sys_nice", sys.executable, str(script), mode],
+        ["setpriv", "--bounding-set", f"-{missing}", sys.executable, str(script), mode],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": sb.PACKAGE_ROOT},  # the tree under test
         capture_output=True,
@@ -270,27 +277,8 @@ def test_server_without_cap_sys_nice(mode: str, tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    six = sum(1 << bit for bit in sb.PARENT_CAPABILITIES.values())
-    own = os.getpriority(os.PRIO_PROCESS, 0)
-    assert out.stdout.strip() == f"ok True {own} {0:016x} ['{six:016x}']", out.stdout
-
-
-def test_server_without_cap_sys_ptrace(tmp_path: Path) -> None:
-    """A host root without CAP_SYS_PTRACE: still sandboxed; runs are answered untraced (from wait4)."""
-    script = tmp_path / "caps.py"
-    script.write_text(_CAPS_SCRIPT)
-    out = subprocess.run(
-        ["setpriv", "--bounding-set", "-sys_ptrace", sys.executable, str(script), "honest"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": sb.PACKAGE_ROOT},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    wanted = {**sb.PARENT_CAPABILITIES, **sb.OPTIONAL_CAPABILITIES}
-    wanted.pop("CAP_SYS_PTRACE")
-    mask = sum(1 << bit for bit in wanted.values())
+    numbers = {**sb.PARENT_CAPABILITIES, **sb.OPTIONAL_CAPABILITIES}
+    mask = sum(1 << numbers[name] for name in expected)
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert out.stdout.strip() == f"ok True {own} {0:016x} ['{mask:016x}']", out.stdout
 
