@@ -35,7 +35,7 @@ from questlab.grading.messages import localize
 from questlab.progress.store import record_exercise_attempt, record_exercise_pass
 from questlab.progress.tokens import sign_exercise_pass
 from questlab.web.api_run import MAX_CODE_CHARS, run_budget
-from questlab.web.pages import get_lesson, request_locale
+from questlab.web.pagekit import get_lesson, request_locale
 
 log = logging.getLogger("questlab.grading")
 
