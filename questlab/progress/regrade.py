@@ -24,6 +24,21 @@ from questlab.grading.judge.results import grade
 from questlab.progress.store import record_exercise_pass
 
 
+async def _judged_run(runner: Any, exercise: Any, code: str, tries: int = 30) -> tuple[Any, Any]:
+    """A fresh entry and the program's run with its seed, waiting while the runner is busy."""
+    from questlab.runner import RunnerBusy
+
+    for attempt in range(tries):
+        try:
+            entry = await make_entry(runner, exercise)
+            return entry, await runner.run(code, harness=probe_harness(exercise.probe, entry.seed))
+        except RunnerBusy as busy:
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(max(0.2, busy.retry_after_s))
+    raise AssertionError("unreachable")
+
+
 @dataclass
 class RegradeReport:
     """What a regrade did: submissions re-judged, and the ids whose verdict flipped each way."""
@@ -63,8 +78,7 @@ async def regrade_lesson(db: Any, quest: Any, lesson: Any, runner: Any, locale: 
     report = RegradeReport()
     version = exercise_key(exercise)
     for submission_id, code, old_status, old_json in rows:
-        entry = await make_entry(runner, exercise)
-        result = await runner.run(code, harness=probe_harness(exercise.probe, entry.seed))
+        entry, result = await _judged_run(runner, exercise, code)
         old_locale = json.loads(old_json).get("locale") or locale
         results = grade(exercise, entry, result, code, old_locale)
         results.pop("grader_error", None)
