@@ -91,8 +91,8 @@ def forward(obs):
         fail(en=f"With `gain`, `shift`, `mean` and `std` set to test values, {what} is not "
                 f"`(x - mean) / (std + eps) * gain + shift` (largest difference {actual.max_diff(expected):.3g}). "
                 "Keep the formula of `forward` as the starter has it.",
-             ko=f"`gain`, `shift`, `mean`, `std`를 시험 값으로 바꾸면 {what}이 "
-                f"`(x - mean) / (std + eps) * gain + shift`와 다릅니다 (가장 큰 차이 "
+             ko=f"`gain`, `shift`, `mean`, `std`를 시험 값으로 바꾸면 {what}의 결과가 식 "
+                f"`(x - mean) / (std + eps) * gain + shift`의 값과 다릅니다 (가장 큰 차이 "
                 f"{actual.max_diff(expected):.3g}). `forward`의 식은 starter 그대로 두세요.")
     expect_close(actual, expected, what=what, atol=1e-4)
 
@@ -109,8 +109,8 @@ def count_trainable(obs):
         if actual != expected or type(actual) is not int:
             fail(en=f"`count_trainable` returned {actual!r} for {net} {en}; it should be {expected}. "
                     "Add up `p.numel()` only for the parameters whose `p.requires_grad` is True.",
-                 ko=f"{net}에서 {ko} `count_trainable`이 {actual!r}을 돌려줬습니다. {expected}이어야 "
-                    "합니다. `p.requires_grad`가 True인 parameter의 `p.numel()`만 더하세요.")
+                 ko=f"{net}에서 {ko} `count_trainable`이 돌려준 값은 {actual!r}, 올바른 값은 {expected}입니다. "
+                    "`p.requires_grad`가 True인 parameter의 `p.numel()`만 더하세요.")
 
 
 @check("shift_frozen", aspect="parameters")
