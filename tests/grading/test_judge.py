@@ -254,3 +254,29 @@ def encode_desc(desc: dict) -> dict:
         return v
 
     return conv(desc)  # type: ignore[return-value]
+
+
+def test_printed_evidence_matches_a_learner_who_prints_more() -> None:
+    from questlab.grading.judge import check, expect_printed
+
+    @check("printed", uses_output=True)
+    def printed(obs):
+        expect_printed(obs, "fc1.weight (256, 784)")
+
+    checks = _checks(printed)
+    reference = "fc1.weight (256, 784)\ntotal: 235146\n"
+    wrong = "fc1.weight (784, 256)\ntotal: 235146\n"
+    mistake = MistakeEvidence.from_outcomes(
+        "reversed", run_checks(checks, {}, {}, wrong, ""), {}, wrong, reference
+    )
+    chatty = "hello\n" + wrong + "done\n"
+    assert mistake.matches(run_checks(checks, {}, {}, chatty, ""), {}, chatty)
+    other = "fc1.weight (1, 1)\n"
+    assert not mistake.matches(run_checks(checks, {}, {}, other, ""), {}, other)
+
+
+def test_errors_match_wherever_in_the_program_they_arose() -> None:
+    a = ObservedError("Unobservable", "", None, "init_raised", {"error": "AttributeError: x (line 9)"})
+    b = ObservedError("Unobservable", "", None, "init_raised", {"error": "AttributeError: x (line 14)"})
+    c = ObservedError("Unobservable", "", None, "init_raised", {"error": "TypeError: y (line 9)"})
+    assert same(a, b) and not same(a, c) and not same(a, None)

@@ -140,7 +140,9 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
             log.error("mistake variant %s of %s cannot be used: %s", mistake.name, exercise.path, err)
             continue
         evidence.append(
-            MistakeEvidence.from_outcomes(mistake.name, judged, report.observations, result.stdout)
+            MistakeEvidence.from_outcomes(
+                mistake.name, judged, report.observations, result.stdout, results[0].stdout
+            )
         )
     return Entry(seed, reference.observations, evidence)
 
