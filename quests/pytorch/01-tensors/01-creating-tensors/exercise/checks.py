@@ -7,6 +7,12 @@ submission's seed; values are compared with the reference solution's on the same
 from questlab.grading.judge import check, expect_close, expect_tensor, fail
 
 
+def sentence(text):
+    """``text`` ending in a full stop, so that a diagnosis can follow it."""
+    text = str(text).strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
 def returned(obs, name, call):
     """The value the learner's function returned for observation ``name``; fails if it raised."""
     seen = obs[name]
@@ -15,7 +21,7 @@ def returned(obs, name, call):
     if "raised" in seen:
         fail(en="Calling `{call}` raised {error}: {message}",
              ko="`{call}` 호출 중에 {error} 오류가 났습니다: {message}",
-             call=call, error=str(seen["raised"]), message=str(seen.get("message", "")))
+             call=call, error=str(seen["raised"]), message=sentence(seen.get("message", "")))
     return seen["value"]
 
 

@@ -7,6 +7,12 @@ reference solution's on the same seeded batches (H and W always differ).
 from questlab.grading.judge import check, expect_tensor, fail
 
 
+def sentence(text):
+    """``text`` ending in a full stop, so that a diagnosis can follow it."""
+    text = str(text).strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
 def returned(obs, name, call, case=""):
     """The tensor the learner's function returned for observation ``name``; fails if it raised.
 
@@ -18,7 +24,7 @@ def returned(obs, name, call, case=""):
     if "raised" in seen:
         fail(en="Calling `{call}`{case} raised {error}: {message}",
              ko="`{call}`{case} 호출 중에 {error} 오류가 났습니다: {message}",
-             call=call, case=case, error=str(seen["raised"]), message=str(seen.get("message", "")))
+             call=call, case=case, error=str(seen["raised"]), message=sentence(seen.get("message", "")))
     return expect_tensor(seen["value"], f"`{call}`{case}")
 
 
