@@ -47,7 +47,7 @@ def to_kelvin_dtype(obs):
 @check("to_kelvin_keeps_input", aspect="state",
        en="After `to_kelvin(celsius)` the caller's `celsius` array holds different values: "
           "the function must not change its input.",
-       ko="`to_kelvin(celsius)`를 호출한 뒤 caller의 `celsius` 배열 값이 바뀌었습니다. "
+       ko="`to_kelvin(celsius)`를 호출하고 나니 호출한 쪽의 `celsius` 배열 값이 바뀌어 있습니다. "
           "함수는 입력을 바꾸면 안 됩니다.")
 def to_kelvin_keeps_input(obs):
     after = expect_tensor(obs["celsius_after"], "`celsius`")
