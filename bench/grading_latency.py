@@ -43,6 +43,9 @@ async def main(runs: int) -> None:
         "plain_list": (ROOT / "tests/grading/fixtures/plain_list/submission.py").read_text(),
     }
     async with app.router.lifespan_context(app):
+        from questlab.web.runner_glue import wait_for_runner
+
+        await wait_for_runner(app)
         print(f"sandbox: {app.state.runner.sandbox_description}")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
             await http.get("/")

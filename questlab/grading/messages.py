@@ -278,6 +278,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Same cause as in `{name}` above.",
         "ko": "위의 `{name}` 검사와 같은 원인입니다.",
     },
+    # -- the runner starting (added as its own block; the entries above are kept as they are) --
+    "run_warming_up": {
+        "en": "The grader is warming up after the server started; submit again in {seconds} s.",
+        "ko": "서버가 막 시작해서 채점기를 준비하는 중입니다. {seconds}초 뒤에 다시 제출하세요.",
+    },
 }
 
 

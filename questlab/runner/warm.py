@@ -38,10 +38,13 @@ import time
 from typing import Any
 
 from questlab.runner import _linux, child
-from questlab.runner.limits import RunLimits, limit_message
-from questlab.runner.result import RESULT_VERSION, make_inert
+from questlab.runner.limits import RunLimits, end_message, limit_message
+from questlab.runner.result import RESULT_VERSION, cap_output, make_inert
 
 MAX_EXTRAS_BYTES = 8_000_000
+#: Most UTF-8 bytes of the traceback (and the harness's) sent back; the traceback is in
+#: stderr too, under the output cap.
+MAX_TRACEBACK_BYTES = 16_000
 CPU_POLL_S = 0.05
 #: Signals the kernel forces on a process for a fault in what it executes.
 FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP})
@@ -936,23 +939,35 @@ class WarmParent:
                 extras = {}
         except ValueError:
             extras = {}
+        if result == "error" and message is None:
+            # The child's hint is a claim like its traceback: it only picks which sentence
+            # of ours is shown, never a status or a limit.
+            hint = extras.get("hint")
+            if hint in child.HINTS:
+                message = end_message(hint)
+            elif not extras.get("traceback"):  # sys.exit(3), os._exit(5): say what the code means
+                message = end_message("exit_code", exit_code)
         if run.scratch:
             shutil.rmtree(run.scratch, ignore_errors=True)
 
         def text(v: Any) -> str | None:
-            return make_inert(v) if isinstance(v, str) else None
+            return cap_output(make_inert(v), "", MAX_TRACEBACK_BYTES)[0] if isinstance(v, str) else None
 
         images = [
             i
             for i in extras.get("images") or []
             if isinstance(i, dict) and i.get("mime") == "image/png" and isinstance(i.get("data"), str)
         ]
+        # What is sent is capped too: spelled-out control bytes take four characters each.
+        stdout, stderr, cut = cap_output(
+            make_inert(bytes(run.out)), make_inert(bytes(run.err)), limits.output_bytes
+        )
         out = {
             "version": RESULT_VERSION,
             "status": result,
-            "stdout": make_inert(bytes(run.out)),
-            "stderr": make_inert(bytes(run.err)),
-            "truncated": run.truncated,
+            "stdout": stdout,
+            "stderr": stderr,
+            "truncated": run.truncated or cut,
             "exit_code": exit_code,
             "duration_ms": round(duration_ms, 3),
             "cpu_ms": round(cpu_ms, 3),

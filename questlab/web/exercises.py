@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -111,7 +112,7 @@ async def submit(
     runner = request.app.state.runner
     if runner is None:
         raise HTTPException(503, "the code runner is not running on this server")
-    from questlab.runner import RunnerBusy
+    from questlab.runner import RunnerBusy, RunnerStarting
 
     wait = run_budget(request)  # one budget for runs and submissions
     if wait:
@@ -127,15 +128,19 @@ async def submit(
 
     try:
         result = await runner.run(body.code, harness=build_harness(exercise.checks))
-    except RunnerBusy as busy:
+    except RunnerBusy as busy:  # RunnerStarting too: the runner still warms up after the start
+        retry = str(max(1, math.ceil(busy.retry_after_s)))
+        if isinstance(busy, RunnerStarting):
+            message = localize("run_warming_up", {"seconds": retry}, locale)
+        else:
+            message = localize("run_busy", None, locale)
         refused = {
             "version": RESULTS_VERSION,
             "status": "error",
             "locale": locale,
             "tests": [],
-            "message": localize("run_busy", None, locale),
+            "message": message,
         }
-        retry = str(max(1, round(busy.retry_after_s)))
         return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
     try:
         expected: tuple[str, ...] = declared_checks(exercise.checks)

@@ -40,7 +40,8 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
     return {
         "request": request,
         "settings": request.app.state.settings,
-        "sandbox_warning": runner is not None and not runner.sandboxed,
+        "sandbox_warning": runner is not None
+        and (runner.chosen == "none" or (runner.starting and runner.mode == "none")),
         "user": current_user(request),
         "csrf_token": csrf_token(request),
         "other_locales": [loc for loc in LOCALES if loc != locale],
@@ -198,9 +199,16 @@ def anonymous_viewer(request: Request) -> bool:
 
 
 def runner_state(request: Request) -> str:
-    """``"off"``, ``"sandboxed"`` or ``"unsandboxed"``: pages differ by it (the no-sandbox banner)."""
+    """``"off"``, ``"starting"``, ``"sandboxed"`` or ``"unsandboxed"``; pages differ by it (the banner).
+
+    ``"starting"`` while the runner warms up after the server started (Run answers 503 then).
+    """
     runner = request.app.state.runner
-    return "off" if runner is None else ("sandboxed" if runner.sandboxed else "unsandboxed")
+    if runner is None:
+        return "off"
+    if runner.starting or runner.chosen is None:
+        return "starting"
+    return "sandboxed" if runner.sandboxed else "unsandboxed"
 
 
 async def http_error_page(request: Request, exc: Exception) -> Response:
