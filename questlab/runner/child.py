@@ -159,11 +159,16 @@ def _read_request() -> dict[str, Any]:
     return data
 
 
+def rlimit_cpu_seconds(limits: RunLimits) -> int:
+    """``RLIMIT_CPU`` of each process of a run: ``cpu_seconds`` rounded up to whole seconds (at least 1)."""
+    return max(1, math.ceil(limits.cpu_seconds))
+
+
 def _rlimits(limits: RunLimits, isolated: bool) -> list[tuple[int, int]]:
     """(resource, value) pairs a run's processes are held to; soft = hard = value."""
     mb = 1024 * 1024
     pairs = [
-        (resource.RLIMIT_CPU, max(1, math.ceil(limits.cpu_seconds))),
+        (resource.RLIMIT_CPU, rlimit_cpu_seconds(limits)),
         (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
         (resource.RLIMIT_NOFILE, limits.open_files),
         (resource.RLIMIT_CORE, 0),

@@ -315,6 +315,9 @@ class _Run:
         #: wait4 has collected the process (the verdict may come earlier, at the exit stop).
         self.reaped = False
         self.signal_stops = 0
+        #: CPU seconds of PID 1 on the clock RLIMIT_CPU is checked on (_linux.rlimit_cpu_clock_s),
+        #: read at its exit stop or by the zygote before collecting it; None when unknown.
+        self.rlimit_clock_s: float | None = None
 
 
 class Zygote:
@@ -334,8 +337,9 @@ class Zygote:
     ``{"op": "fork", "slot", "half", "limits", "scratch"}`` in; ``{"op":
     "spare", "slot", "pid"}`` out with the spare's request, stdout, stderr and
     result descriptors attached (``SCM_RIGHTS``), and ``{"op": "exit",
-    "pid", "status", "cpu"}`` for each child it collects (wait status and
-    CPU seconds from ``wait4``).
+    "pid", "status", "cpu", "rlimit_clock"}`` for each child it collects (wait
+    status and CPU seconds from ``wait4``; CPU seconds as ``RLIMIT_CPU`` counts
+    them, or null).
     """
 
     def __init__(self, cfg: dict[str, Any], sock: socket.socket) -> None:
@@ -372,14 +376,25 @@ class Zygote:
 
     def reap(self) -> None:
         while True:
+            # First without collecting: the CPU clock RLIMIT_CPU is checked on can be read
+            # only while the child can still be waited for (wait4's own figures are the
+            # scheduler's exact runtime, another clock).
             try:
-                pid, status, rusage = os.wait4(-1, os.WNOHANG)
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return
+            if info is None:
+                return
+            rlimit_clock = _linux.rlimit_cpu_clock_s(info.si_pid)
+            try:
+                pid, status, rusage = os.wait4(info.si_pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
             if pid == 0:
                 return
             cpu = rusage.ru_utime + rusage.ru_stime
-            self.sock.send(json.dumps({"op": "exit", "pid": pid, "status": status, "cpu": cpu}).encode())
+            report = {"op": "exit", "pid": pid, "status": status, "cpu": cpu, "rlimit_clock": rlimit_clock}
+            self.sock.send(json.dumps(report).encode())
 
     def fork(self, cmd: dict[str, Any]) -> None:
         slot, half, scratch = int(cmd["slot"]), int(cmd["half"]), cmd["scratch"]
@@ -443,8 +458,9 @@ class WarmParent:
             _renice(zygote_pid, OFF_PATH_NICE)
         #: the zygote is raised for runs whose verdict waits for its report (zygote_urgency)
         self.zygote_raised = False
-        #: exit reports of the zygote for processes not yet matched to a run: pid -> (status, cpu s)
-        self.reports: dict[int, tuple[int, float]] = {}
+        #: exit reports of the zygote for processes not yet matched to a run:
+        #: pid -> (status, cpu s, cpu s on RLIMIT_CPU's clock or None)
+        self.reports: dict[int, tuple[int, float, float | None]] = {}
         self.sel = selectors.DefaultSelector()
         self.spares: dict[int, _Spare] = {}
         #: spares asked of the zygote and not yet come: slot -> (cgroup half, limits, scratch)
@@ -596,7 +612,12 @@ class WarmParent:
         waiting = run is not None and not run.reaped
         if waiting or any(spare.pid == pid for spare in self.spares.values()):
             # a run's end, or a spare that died before its run
-            self.reports[pid] = (int(msg["status"]), float(msg["cpu"]))
+            clock = msg.get("rlimit_clock")
+            self.reports[pid] = (
+                int(msg["status"]),
+                float(msg["cpu"]),
+                float(clock) if isinstance(clock, (int, float)) else None,
+            )
         if waiting:
             self.on_child(run)
 
@@ -766,7 +787,9 @@ class WarmParent:
                         run.traced = False  # its end is now the zygote's to report
                         self.zygote_urgency()
                     return
-                status, cpu_s = report
+                status, cpu_s, clock = report
+                if run.rlimit_clock_s is None:
+                    run.rlimit_clock_s = clock
             self.reports.pop(pid, None)
             run.reaped = True
             self.dying.pop(pid, None)
@@ -809,6 +832,7 @@ class WarmParent:
                 except OSError:
                     exit_status = None
                 if exit_status is not None:
+                    run.rlimit_clock_s = _linux.rlimit_cpu_clock_s(pid)
                     try:
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
@@ -880,6 +904,24 @@ class WarmParent:
                 if run.cg.cpu_ns() - run.cpu_before >= run.limits.cpu_seconds * 1e9:
                     self.kill(run, "cpu")
 
+    def by_rlimit_cpu(self, run: _Run, cpu_ms: float, own_cpu_s: float) -> bool:
+        """Whether the SIGKILL that ended ``run`` is the kernel's ``RLIMIT_CPU`` (its hard limit).
+
+        Nothing inside a PID namespace can SIGKILL its init, and an OOM kill is ruled out
+        before this is asked: in the sandbox such a SIGKILL is either ``RLIMIT_CPU`` or comes
+        from outside. The kernel checks the limit on the process's tick-sampled user plus system
+        time, which under load runs a few percent ahead of the scheduler's exact runtime that
+        the cgroup (``cpu_ms``) and ``wait4`` count: a spin loop was killed at 5 s on the
+        kernel's clock with 4.8 s in the cgroup. So the kernel's own clock decides, read at the
+        exit stop or by the zygote before collecting the process (``run.rlimit_clock_s``); a
+        margin on the other clocks only where it could not be read.
+        """
+        rlimit = child.rlimit_cpu_seconds(run.limits)
+        if run.rlimit_clock_s is not None:
+            return run.rlimit_clock_s >= rlimit - 0.001
+        used_s = cpu_ms / 1000 if self.cfg["isolated"] and run.cg else own_cpu_s
+        return used_s >= rlimit * 0.9
+
     def finish(self, run: _Run) -> None:
         del self.runs[run.spare.pid]
         if not run.reaped:
@@ -906,15 +948,7 @@ class WarmParent:
             result, message = "memory", limit_message("memory", limits)
         elif os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            rlimit_cpu = max(1, -(-limits.cpu_seconds // 1))
-            # Nothing inside a PID namespace can SIGKILL its init, and an OOM
-            # kill was ruled out above: in the sandbox a SIGKILL after the
-            # CPU-time limit's worth of CPU is the kernel's RLIMIT_CPU (the
-            # run's cgroup counts at least PID 1's own time). Any other comes
-            # from outside the sandbox and is reported as such.
-            used_s = cpu_ms / 1000 if self.cfg["isolated"] and run.cg else own_cpu
-            by_rlimit = used_s >= rlimit_cpu - 0.1
-            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and by_rlimit):
+            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and self.by_rlimit_cpu(run, cpu_ms, own_cpu)):
                 result, message = "timeout", limit_message("cpu", limits)
             elif sig == signal.SIGXFSZ:
                 result = "killed"
