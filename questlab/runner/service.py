@@ -112,6 +112,8 @@ class RunnerService:
         self.starting = False
         self._start_began = 0.0
         self._start_took_s: float | None = None
+        #: the sandbox shows Python and questlab at neutral paths (sandbox.neutral_layout)
+        self._neutral = sb.overlay_available()
         self._parent: _Parent | None = None
         self._cgroups: sb.SlotCgroups | None = None
         self._free: list[int] = []
@@ -158,10 +160,19 @@ class RunnerService:
 
     async def _start(self) -> None:
         reason = sb.probe_bwrap() if self.mode != "none" else "sandbox='none' was asked for"
-        if reason is None:
-            try:
+        if reason is None and self._neutral:
+            try:  # the neutral layout first; where its overlays fail, the plain one below
                 await self._start_parent(sandboxed=True)
                 await self._self_test()
+            except (TimeoutError, SandboxUnavailable, OSError) as e:
+                log.warning("runner: the sandbox with neutral paths did not start (%s); binds host paths", e)
+                await self._stop_parent()
+                self._neutral = False
+        if reason is None:
+            try:
+                if self._parent is None:
+                    await self._start_parent(sandboxed=True)
+                    await self._self_test()
                 self.sandboxed, self.chosen = True, "bwrap"
                 self.sandbox_description = (
                     "bubblewrap sandbox: no network, read-only system, private UTS namespace; "
@@ -218,7 +229,9 @@ class RunnerService:
             if self._cgroups is None:
                 self._cgroups = sb.SlotCgroups(self.slots)
                 self._cgroups.create()
-            argv = sb.bwrap_command(config, self._cgroups)
+            config["child_env"].update(sb.layout_env(self._neutral))
+            argv = sb.bwrap_command(config, self._cgroups, neutral=self._neutral)
+            config = sb.bwrap_config(config)
             env: dict[str, str] = {"PATH": sb.BASE_ENV["PATH"]}
             cwd = "/"
         else:
@@ -242,6 +255,8 @@ class RunnerService:
             cwd=cwd,
             limit=1 << 26,
         )
+        assert proc.stdin is not None
+        proc.stdin.write(sb.config_frame(config))  # not on the command line: every run could read it
         parent = _Parent(proc)
         parent.reader = asyncio.create_task(self._read_replies(parent))
         parent.logger = asyncio.create_task(self._log_stderr(parent))

@@ -1,10 +1,11 @@
 """The warm parent: imports torch once; its zygote forks one single-use child per run.
 
 Started by :class:`questlab.runner.service.RunnerService` (inside bubblewrap
-when sandboxed) as ``python -I -c BOOTSTRAP CONFIG_JSON``. It speaks framed
+when sandboxed) as ``python -I -c BOOTSTRAP PACKAGE_ROOT``. It speaks framed
 JSON (4-byte big-endian length, then UTF-8 JSON) on its stdin (requests) and
 stdout (replies):
 
+- first, on stdin, the configuration (``sandbox.config_frame``)
 - request ``{"op": "run", "id": int, "slot": int, "code": str, "harness":
   str|None, "limits": RunLimits.to_json()}``
 - reply ``{"op": "ready", "pid": int}`` once, then ``{"op": "result", "id":
@@ -1078,10 +1079,31 @@ class WarmParent:
                 self.finish(run)
 
 
+def _read_config(fd: int) -> dict[str, Any]:
+    """The first frame on the control channel: the service's configuration (JSON)."""
+
+    def exactly(size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = os.read(fd, size - len(data))
+            if not chunk:
+                raise SystemExit("the service closed the channel before sending the configuration")
+            data += chunk
+        return data
+
+    (size,) = struct.unpack(">I", exactly(4))
+    cfg: dict[str, Any] = json.loads(exactly(size))
+    return cfg
+
+
 def main() -> None:
-    """Entry point: ``sys.argv[1]`` is the JSON configuration from the service."""
-    cfg = json.loads(sys.argv[1])
+    """Entry point: the service's JSON configuration is the first frame on stdin.
+
+    It is not an argument: a run is PID 1 of its own namespace and a copy of this process, so
+    its ``/proc/1/cmdline`` is this process's command line.
+    """
     ctl_in, ctl_out = os.dup(0), os.dup(1)
+    cfg = _read_config(ctl_in)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # stray prints of the parent go to the log, never the channel
