@@ -143,12 +143,22 @@ class RunnerService:
         self._loop = asyncio.get_running_loop()
         self._restart_lock = asyncio.Lock()
         self._free = list(range(self.slots))
-        self.starting, self._start_began = True, time.monotonic()
+        if not self.starting:  # start_soon marked it already
+            self.starting, self._start_began = True, time.monotonic()
         try:
             await self._start()
         finally:
             self.starting = False
             self._start_took_s = time.monotonic() - self._start_began
+
+    def start_soon(self) -> asyncio.Task[None]:
+        """Begin :meth:`start` as a task of the running loop and return it.
+
+        From this call on, :meth:`run` raises :class:`RunnerStarting` until the start has
+        ended (also before the task's first step runs).
+        """
+        self.starting, self._start_began = True, time.monotonic()
+        return asyncio.get_running_loop().create_task(self.start(), name="questlab-runner-start")
 
     def start_retry_after(self) -> float:
         """Seconds (at least 1) until a start begun earlier is expected to be done.

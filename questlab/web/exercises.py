@@ -114,6 +114,16 @@ async def submit(
         raise HTTPException(503, "the code runner is not running on this server")
     from questlab.runner import RunnerBusy, RunnerStarting
 
+    if runner.starting:  # warming up after the server started: not counted against the budget
+        retry = str(max(1, math.ceil(runner.start_retry_after())))
+        refused = {
+            "version": RESULTS_VERSION,
+            "status": "error",
+            "locale": locale,
+            "tests": [],
+            "message": localize("run_warming_up", {"seconds": retry}, locale),
+        }
+        return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
     wait = run_budget(request)  # one budget for runs and submissions
     if wait:
         seconds = max(1, round(wait))

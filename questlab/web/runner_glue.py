@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from questlab.runner import RunnerService
 
 log = logging.getLogger("questlab.runner")
 
@@ -38,15 +42,12 @@ async def start_runner(app: FastAPI) -> None:
         slots=settings.runner_slots, queue_size=settings.runner_queue, sandbox=settings.sandbox
     )
     app.state.runner = runner
-    app.state.runner_task = asyncio.create_task(_start(app, runner), name="questlab-runner-start")
+    app.state.runner_task = asyncio.create_task(_start(app, runner, runner.start_soon()))
 
 
-async def _start(app: FastAPI, runner: object) -> None:
-    from questlab.runner import RunnerService
-
-    assert isinstance(runner, RunnerService)
+async def _start(app: FastAPI, runner: RunnerService, start: asyncio.Task[None]) -> None:
     try:
-        await runner.start()
+        await start
     except Exception as error:  # noqa: BLE001 - any failure leaves pages up and Run off
         log.error("runner: could not start (%s); Run and Submit answer 503", error)
         if app.state.runner is runner:
