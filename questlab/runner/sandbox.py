@@ -95,23 +95,70 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
 
 
+#: Reasons :func:`probe_bwrap` gives that :func:`serve_advice` has a remedy for.
+BWRAP_MISSING = "bwrap is not installed (Debian package 'bubblewrap')"
+NOT_ROOT = (
+    "the sandbox must be started as root: each run drops to its own uid, "
+    "which an unprivileged server cannot switch to"
+)
+
+
 def probe_bwrap() -> str | None:
     """Return None when bubblewrap mode can work here, else the reason it cannot."""
     if sys.platform != "linux":
         return "bubblewrap needs Linux"
     if bwrap_path() is None:
-        return "bwrap is not installed (Debian package 'bubblewrap')"
+        return BWRAP_MISSING
     if os.geteuid() != 0:
-        return (
-            "the sandbox must be started as root: each run drops to its own uid, "
-            "which an unprivileged server cannot switch to"
-        )
+        return NOT_ROOT
     for ctl in CONTROLLERS:
         if not os.access(CGROUP_V1 / ctl, os.W_OK):
             return f"cgroup v1 controller '{ctl}' is not mounted writable at {CGROUP_V1 / ctl}"
     if not os.path.exists("/proc/self/ns/pid"):
         return "PID namespaces are not available"
     return None
+
+
+def serve_advice(reason: str) -> str:
+    """The one sentence ``scripts/serve`` stops with when learner code cannot be sandboxed here.
+
+    Args:
+        reason: what :func:`probe_bwrap` said.
+
+    Returns:
+        What is wrong, what to do about it, and how to serve without a sandbox on purpose.
+    """
+    if reason == BWRAP_MISSING:
+        fix = "install it with 'sudo apt-get install bubblewrap' (or run scripts/serve as root, which does)"
+    elif reason == NOT_ROOT:
+        fix = "start the server as root ('sudo scripts/serve')"
+    else:
+        fix = "see docs/operators.md"
+    return (
+        f"Learner code cannot be sandboxed here ({reason}): {fix}, or serve without a sandbox "
+        "on purpose with 'scripts/serve --unsafe-no-sandbox' (or QUESTLAB_SANDBOX=none)."
+    )
+
+
+def serve_check() -> int:
+    """``scripts/serve``'s check before serving: 0 when the sandbox can work or is off on purpose.
+
+    The setting is ``QUESTLAB_SANDBOX`` (with the ``.env`` file when the settings can be read,
+    i.e. after set-up). Otherwise prints :func:`serve_advice` on stderr and returns 1.
+    """
+    try:
+        from questlab.settings import Settings
+
+        mode = Settings().sandbox
+    except Exception:  # noqa: BLE001 - before set-up (no pydantic) or a bad .env: the variable alone
+        mode = os.environ.get("QUESTLAB_SANDBOX", "auto")
+    if mode == "none":
+        return 0
+    reason = probe_bwrap()
+    if reason is None:
+        return 0
+    print(f"scripts/serve: {serve_advice(reason)}", file=sys.stderr)
+    return 1
 
 
 class SlotCgroups:
