@@ -170,6 +170,8 @@ class RunnerService:
 
     async def _start(self) -> None:
         reason = sb.probe_bwrap() if self.mode != "none" else "sandbox='none' was asked for"
+        if reason is None and not self._neutral:
+            log.warning("runner: no overlayfs (or sh and mount) here: runs see the host's paths of Python")
         if reason is None and self._neutral:
             try:  # the neutral layout first; where its overlays fail, the plain one below
                 await self._start_parent(sandboxed=True)
