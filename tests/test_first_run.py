@@ -150,3 +150,24 @@ def test_serve_stops_when_a_required_sandbox_fails(monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["serve", "--no-migrate"])
     assert result.exit_code == 1 and "the sandbox could not start" in result.output
     assert seen["hook"] is not None and "signal" in seen
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"), [("no_input", "키보드 입력"), ("no_network", "네트워크가 없어서")]
+)
+def test_a_graded_run_says_what_it_cannot_do(kind: str, words: str) -> None:
+    from questlab.grading.results import grading_from_run
+    from questlab.runner import RunResult
+
+    result = RunResult(
+        status="error",
+        exit_code=1,
+        message=END_SENTENCES[kind],
+        traceback='Traceback (most recent call last):\n  File "main.py", line 1\nEOFError\n',
+        report={"harness": 1, "tests": [], "learner_error": {"type": "EOFError", "line": 1}},
+    )
+    korean = grading_from_run(result, "ko")
+    assert korean["status"] == "error"
+    first, _, rest = korean["message"].partition("\n")
+    assert words in first and "Traceback" in rest
+    assert "EOFError" in grading_from_run(result, "en")["message"]

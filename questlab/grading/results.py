@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from questlab.grading.messages import localize
+from questlab.runner.limits import END_SENTENCES
+
+#: The runner's sentences for what a run cannot do, and the grading sentences that say it.
+_HINTS = {END_SENTENCES["no_network"]: "learner_no_network", END_SENTENCES["no_input"]: "learner_no_input"}
 
 #: Version of the results JSON produced by :func:`grading_from_run`.
 RESULTS_VERSION = 1
@@ -148,7 +152,12 @@ def grading_from_run(
             if learner.get("syntax")
             else ("learner_raised" if learner.get("line") else "learner_raised_noline")
         )
-        return _error(localize(key, params, locale).rstrip(), locale, tests)
+        message = localize(key, params, locale).rstrip()
+        hint = _HINTS.get(getattr(result, "message", None) or "")
+        if hint:  # say why before the traceback: a run has no network, no keyboard
+            first, _, rest = message.partition("\n")
+            message = f"{first} {localize(hint, None, locale)}" + (f"\n{rest}" if rest else "")
+        return _error(message, locale, tests)
     failed = any(t["status"] != "pass" for t in tests)
     return {
         "version": RESULTS_VERSION,
