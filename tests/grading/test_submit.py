@@ -129,7 +129,7 @@ async def test_submit_shares_the_run_rate_limit(client: httpx.AsyncClient) -> No
     from questlab.web.ratelimit import RateLimiter
 
     class NeverRuns:
-        sandboxed = True
+        sandboxed, chosen, mode, starting = True, "bwrap", "bwrap", False
 
         async def run(self, code: str, **_: object) -> object:
             raise AssertionError("a refused submission must not reach the runner")
