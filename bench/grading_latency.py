@@ -61,7 +61,8 @@ def start_server(tree: Path, data: Path) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 120
     while True:
         try:
-            if httpx.get(base + "/-/health", timeout=2).status_code == 200:
+            health = httpx.get(base + "/-/health", timeout=2)
+            if health.status_code == 200 and health.json().get("runner") not in ("starting", None):
                 return proc, base
         except httpx.HTTPError:
             pass

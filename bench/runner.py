@@ -181,7 +181,7 @@ def main() -> None:
         for _ in range(300):
             try:
                 health = httpx.get(base + "/-/health").json()
-                if health["runner"] != "off":
+                if health["runner"] in ("sandboxed", "unsandboxed"):  # not "starting"
                     break
             except httpx.HTTPError:
                 pass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -79,7 +81,20 @@ def serve(
         upgrade(settings.resolved_database_url())
     from questlab.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    web = create_app(settings)
+    failed: list[BaseException] = []
+    if settings.sandbox == "bwrap":
+        # The runner starts after the server does (pages answer at once); where the sandbox is
+        # required, a failed start stops the server instead of leaving it up without Run.
+        def stop(error: BaseException) -> None:
+            failed.append(error)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        web.state.on_runner_failure = stop
+    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    if failed:
+        err_console.print(f"[red]Stopped: the sandbox could not start ({failed[0]}).[/]")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -190,18 +205,54 @@ def regrade(
     )
 
 
+def sandbox_choice(mode: str) -> str:
+    """What ``QUESTLAB_SANDBOX=mode`` gives on this machine, in words, from a quick probe.
+
+    The probe (:func:`questlab.runner.sandbox.probe_bwrap`: bubblewrap installed, root, cgroup
+    v1 writable) is what ``auto`` decides by; the server's log then says what its start chose
+    (a start can still fail the sandbox's own test run, and then ``auto`` falls back).
+
+    Returns:
+        e.g. ``"auto: bwrap here"``, ``"auto: none here (bwrap is not installed ...)"``,
+        ``"bwrap: cannot work here (...)"`` or ``"none"``.
+    """
+    if mode == "none":
+        return "none"
+    from questlab.runner.sandbox import probe_bwrap
+
+    reason = probe_bwrap()
+    if mode == "auto":
+        return "auto: bwrap here" if reason is None else f"auto: none here ({reason})"
+    return "bwrap" if reason is None else f"bwrap: cannot work here ({reason})"
+
+
 @app.command("settings")
 def show_settings() -> None:
-    """List every setting with its environment variable, current value and description."""
+    """List every setting with its environment variable, current value and description.
+
+    ``QUESTLAB_SANDBOX`` also says what it chooses here. Nothing is cut: in a terminal long
+    values wrap; piped, each setting is one line.
+    """
     settings = Settings()
-    table = Table("variable", "value", "description")
-    table.columns[0].no_wrap = True
+    rows = []
     for name, field in Settings.model_fields.items():
         value = getattr(settings, name)
         if name == "secret_key" and value:
             value = "(set)"
-        table.add_row(f"QUESTLAB_{name.upper()}", str(value), field.description or "")
-    console.print(table)
+        elif name == "sandbox":
+            value = sandbox_choice(value)
+        rows.append((f"QUESTLAB_{name.upper()}", str(value), field.description or ""))
+    table = Table("variable", "value", "description")
+    table.columns[0].no_wrap = True
+    for column in table.columns[1:]:
+        column.overflow = "fold"  # wrap, and break a long word, rather than end it with an ellipsis
+    for row in rows:
+        table.add_row(*row)
+    out = console
+    if not console.is_terminal:  # piped or captured: as wide as the longest row, one line each
+        width = sum(max(len(row[i]) for row in rows) for i in range(3)) + 10
+        out = Console(width=max(width, 80), color_system=None)
+    out.print(table)
 
 
 if __name__ == "__main__":

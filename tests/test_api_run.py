@@ -24,6 +24,7 @@ async def run_client(tmp_path_factory) -> AsyncIterator[httpx.AsyncClient]:
     from questlab.db import upgrade
     from questlab.settings import REPO_DIR
     from questlab.web.app import create_app
+    from questlab.web.runner_glue import wait_for_runner
 
     tmp = tmp_path_factory.mktemp("run")
     url = f"sqlite:///{tmp / 'db.sqlite3'}"
@@ -39,6 +40,7 @@ async def run_client(tmp_path_factory) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await wait_for_runner(app)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t", timeout=60
         ) as http:

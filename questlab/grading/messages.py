@@ -351,6 +351,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Same cause as in `{name}` above.",
         "ko": "위의 `{name}` 검사와 같은 원인입니다.",
     },
+    # -- the runner starting (added as its own block; the entries above are kept as they are) --
+    "run_warming_up": {
+        "en": "The grader is warming up after the server started; submit again in {seconds} s.",
+        "ko": "서버가 막 시작해서 채점기를 준비하는 중입니다. {seconds}초 뒤에 다시 제출하세요.",
+    },
+    "learner_no_network": {
+        "en": "Code here has no network, so downloads (torch.hub, datasets, web pages) cannot work.",
+        "ko": "여기서 실행되는 코드에는 네트워크가 없어서 다운로드(torch.hub, 데이터셋, 웹 페이지)를 할 수 없습니다.",
+    },
+    "learner_no_input": {
+        "en": "Code here gets no keyboard input: input() finds nothing. Put the value in the code instead.",
+        "ko": "여기서 실행되는 코드는 키보드 입력을 받지 못합니다: input()은 아무것도 받지 못하니 값을 코드에 직접 넣으세요.",
+    },
 }
 
 

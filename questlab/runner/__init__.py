@@ -3,7 +3,8 @@
 Public interface::
 
     from questlab.runner import (RunLimits, RunResult, RunnerService,
-                                 RunnerBusy, RESULT_VERSION, SandboxUnavailable)
+                                 RunnerBusy, RunnerStarting, RESULT_VERSION,
+                                 SandboxUnavailable)
 
 See ``docs/runner.md`` for the result schema, limits and sandbox modes.
 """
@@ -11,6 +12,14 @@ See ``docs/runner.md`` for the result schema, limits and sandbox modes.
 from questlab.runner.limits import RunLimits
 from questlab.runner.result import RESULT_VERSION, RunResult
 from questlab.runner.sandbox import SandboxUnavailable
-from questlab.runner.service import RunnerBusy, RunnerService
+from questlab.runner.service import RunnerBusy, RunnerService, RunnerStarting
 
-__all__ = ["RESULT_VERSION", "RunLimits", "RunResult", "RunnerBusy", "RunnerService", "SandboxUnavailable"]
+__all__ = [
+    "RESULT_VERSION",
+    "RunLimits",
+    "RunResult",
+    "RunnerBusy",
+    "RunnerService",
+    "RunnerStarting",
+    "SandboxUnavailable",
+]

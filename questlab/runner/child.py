@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import errno
 import io
 import json
 import linecache
@@ -26,6 +27,7 @@ import math
 import os
 import random
 import resource
+import socket
 import sys
 import traceback
 import types
@@ -157,11 +159,16 @@ def _read_request() -> dict[str, Any]:
     return data
 
 
+def rlimit_cpu_seconds(limits: RunLimits) -> int:
+    """``RLIMIT_CPU`` of each process of a run: ``cpu_seconds`` rounded up to whole seconds (at least 1)."""
+    return max(1, math.ceil(limits.cpu_seconds))
+
+
 def _rlimits(limits: RunLimits, isolated: bool) -> list[tuple[int, int]]:
     """(resource, value) pairs a run's processes are held to; soft = hard = value."""
     mb = 1024 * 1024
     pairs = [
-        (resource.RLIMIT_CPU, max(1, math.ceil(limits.cpu_seconds))),
+        (resource.RLIMIT_CPU, rlimit_cpu_seconds(limits)),
         (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
         (resource.RLIMIT_NOFILE, limits.open_files),
         (resource.RLIMIT_CORE, 0),
@@ -243,6 +250,61 @@ class _TeeRaw(io.RawIOBase):
         while total < len(data):
             total += os.write(self.fd, view[total:])
         return total
+
+
+#: errno values of a network attempt in a run (its network namespace has only a loopback, down).
+NETWORK_ERRNOS = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED, errno.ENETDOWN, errno.EADDRNOTAVAIL}
+)
+#: What the parent may be told about why a run failed (``extras["hint"]``); it says it in words.
+HINTS = ("no_network", "no_input")
+
+
+class _InputGuard:
+    """``input()`` for a run: the built-in one, remembering when it found no input.
+
+    A run's stdin is /dev/null, so ``input()`` raises EOFError at once; the guard lets the
+    parent say why ("runs have no keyboard input") instead of leaving a bare EOFError.
+    """
+
+    def __init__(self, original: Any) -> None:
+        self.original, self.ran_dry = original, False
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            return self.original(*args)
+        except EOFError:
+            self.ran_dry = True
+            raise
+
+
+def failure_hint(exc: BaseException | None, input_ran_dry: bool = False) -> str | None:
+    """Why a run's uncaught exception happened, when it is something a run cannot do.
+
+    Follows the exception's ``__cause__`` and ``__context__`` (libraries wrap network errors).
+
+    Args:
+        exc: the learner's uncaught exception, or None.
+        input_ran_dry: ``input()`` found no input during the run.
+
+    Returns:
+        ``"no_input"`` for an EOFError after ``input()`` found nothing, ``"no_network"`` for a
+        name lookup or connection failure (``socket.gaierror``, ``ConnectionRefusedError``, a
+        ``urllib`` ``URLError`` over one, ``ENETUNREACH``...), else None (see :data:`HINTS`).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, EOFError) and input_ran_dry:
+            return "no_input"
+        reason = getattr(exc, "reason", None)  # urllib.error.URLError(reason)
+        for error in (exc, reason):
+            if isinstance(error, (socket.gaierror, socket.herror)):
+                return "no_network"
+            if isinstance(error, OSError) and error.errno in NETWORK_ERRNOS:
+                return "no_network"
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def trim_traceback(exc: BaseException) -> str:
@@ -420,6 +482,8 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
     sys.stdout, sys.stderr = stdout, stderr
     sys.modules["__main__"] = main_module
 
+    guard = _InputGuard(builtins.input)
+    builtins.input = guard
     code: str = request["code"]
     linecache.cache[LEARNER_FILE] = (len(code), None, code.splitlines(True), LEARNER_FILE)
     ns: dict[str, Any] = main_module.__dict__
@@ -439,6 +503,10 @@ def serve_request(cfg: dict[str, Any], slot: int, prepared: RunLimits, scratch: 
         exc, exit_code = e, 1
         extras["traceback"] = trim_traceback(e)
         print(extras["traceback"], file=stderr, end="")
+        try:
+            extras["hint"] = failure_hint(e, guard.ran_dry)
+        except Exception:  # a hostile exception object: no hint
+            pass
     try:
         stdout.flush()
     except Exception:

@@ -91,3 +91,25 @@ def limit_message(kind: str, limits: RunLimits) -> str:
         "memory": f"stopped: the run used more than {limits.memory_mb} MB of memory",
         "output": f"stopped after {limits.output_bytes} bytes of output",
     }[kind]
+
+
+#: How a run ended when no limit stopped it but the learner deserves a word: the parent
+#: picks one, the web layer translates it (``questlab/web/api_run.py``).
+END_SENTENCES = {
+    "exit_code": "the program ended with exit code {code} (any code but 0 means it failed)",
+    "no_network": "runs have no network: downloads (torch.hub, datasets, web pages) cannot work here",
+    "no_input": "runs have no keyboard input: input() gets nothing here; put the value in the code",
+}
+
+
+def end_message(kind: str, code: int | None = None) -> str:
+    """Return the learner-facing sentence for how a run ended (see :data:`END_SENTENCES`).
+
+    Args:
+        kind: ``"exit_code"``, ``"no_network"`` or ``"no_input"``.
+        code: the exit status, for ``"exit_code"``.
+
+    Raises:
+        KeyError: for an unknown kind.
+    """
+    return END_SENTENCES[kind].format(code=code)

@@ -44,6 +44,43 @@ def make_inert(data: bytes | str) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+#: An escape make_inert was writing when a cap cut it short (``\\x0``, ``\\u20``, a lone ``\\``).
+_PARTIAL_ESCAPE = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3})?\Z")
+
+
+def _cut(text: str, size: int) -> str:
+    """The longest start of ``text`` whose UTF-8 encoding fits ``size`` bytes, ending on no half escape."""
+    head = text.encode("utf-8")[:size].decode("utf-8", errors="ignore")
+    return _PARTIAL_ESCAPE.sub("", head) if len(head) < len(text) else head
+
+
+def cap_output(stdout: str, stderr: str, budget: int) -> tuple[str, str, bool]:
+    """Cut inert stdout and stderr so that together they are at most ``budget`` UTF-8 bytes.
+
+    :func:`make_inert` spells each control byte out in four characters, so output that stayed
+    under the run's byte cap can grow fourfold; this caps what is sent. When both streams are
+    longer than half the budget each keeps half; otherwise the shorter one is kept whole and
+    the other gets the rest.
+
+    Args:
+        stdout, stderr: inert text (from :func:`make_inert`).
+        budget: the most UTF-8 bytes of both together (``RunLimits.output_bytes``).
+
+    Returns:
+        ``(stdout, stderr, cut)``; ``cut`` is True when anything was removed. A cut never
+        ends inside a spelled-out escape or a multi-byte character.
+    """
+    out_size, err_size = len(stdout.encode("utf-8")), len(stderr.encode("utf-8"))
+    if out_size + err_size <= budget:
+        return stdout, stderr, False
+    half = budget // 2
+    if out_size <= half:
+        return stdout, _cut(stderr, budget - out_size), True
+    if err_size <= half:
+        return _cut(stdout, budget - err_size), stderr, True
+    return _cut(stdout, half), _cut(stderr, budget - half), True
+
+
 @dataclass
 class RunResult:
     """Outcome of one run (see ``docs/runner.md`` for the JSON schema).
@@ -52,7 +89,8 @@ class RunResult:
         status: one of :data:`STATUSES`.
         stdout, stderr: learner output, inert text, together at most
             ``RunLimits.output_bytes`` bytes before decoding.
-        truncated: True when output was cut at the cap.
+        truncated: True when output was cut at the cap (the bytes the program wrote,
+            or the spelled-out text sent; see :func:`cap_output`).
         exit_code: the child's exit status from waitpid, None when it was
             ended by a signal or never started.
         duration_ms: wall time from handing the code over to the end, in ms.

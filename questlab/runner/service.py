@@ -13,6 +13,7 @@ import asyncio
 import collections
 import json
 import logging
+import math
 import os
 import struct
 import tempfile
@@ -29,14 +30,18 @@ log = logging.getLogger("questlab.runner")
 
 MAX_SOURCE_BYTES = 1_000_000
 START_TIMEOUT_S = 60.0
+#: Seconds a start is expected to take before the first start has been timed (torch's import,
+#: Matplotlib's font cache and the test run); used for the retry hint while the runner warms up.
+START_ESTIMATE_S = 6.0
 #: Extra seconds a run may take past its wall limit before the parent is presumed stuck.
 REPLY_GRACE_S = 10.0
 
 UNSANDBOXED_WARNING = (
-    "RUNNING LEARNER CODE WITHOUT A SANDBOX: {reason}. Code runs as this server's "
+    "runner: NO SANDBOX (sandbox mode {mode!r}: {reason}). Learner code runs as this server's "
     "user with only rlimits; it can read this server's files and reach the network. "
     "Use this only for a single local user on 127.0.0.1."
 )
+SANDBOXED_NOTICE = "runner: sandbox mode {mode!r} chose bubblewrap ({description}); ready in {seconds:.1f} s"
 
 
 class RunnerBusy(Exception):
@@ -45,6 +50,18 @@ class RunnerBusy(Exception):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"the runner is busy; retry in {retry_after_s:.1f} s")
         self.retry_after_s = retry_after_s
+
+
+class RunnerStarting(RunnerBusy):
+    """The service is still starting (the warm parent imports torch); retry after ``retry_after_s`` s.
+
+    A :class:`RunnerBusy`, so callers that answer "busy, retry later" handle it too; the web
+    layer answers it with its own sentence ("warming up").
+    """
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(retry_after_s)
+        self.args = (f"the runner is warming up; retry in {retry_after_s:.0f} s",)
 
 
 class _Parent:
@@ -75,6 +92,9 @@ class RunnerService:
     Attributes:
         sandboxed: True only when the bubblewrap isolation is active.
         sandbox_description: one sentence for logs and pages.
+        chosen: ``"bwrap"`` or ``"none"`` once started (what ``"auto"`` chose), None before.
+        starting: True while :meth:`start` runs; :meth:`run` then raises
+            :class:`RunnerStarting`.
     """
 
     def __init__(
@@ -88,6 +108,12 @@ class RunnerService:
         self.mode = sandbox
         self.sandboxed = False
         self.sandbox_description = "not started"
+        self.chosen: str | None = None
+        self.starting = False
+        self._start_began = 0.0
+        self._start_took_s: float | None = None
+        #: the sandbox shows Python and questlab at neutral paths (sandbox.neutral_layout)
+        self._neutral = sb.overlay_available()
         self._parent: _Parent | None = None
         self._cgroups: sb.SlotCgroups | None = None
         self._free: list[int] = []
@@ -104,7 +130,11 @@ class RunnerService:
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
-        """Start the warm parent (about 2 s, once) and check it with a tiny run.
+        """Start the warm parent (about 2-6 s, once) and check it with a tiny run.
+
+        Logs one line saying what the sandbox mode chose: an info line for bubblewrap, a
+        warning for no sandbox. While it runs, :meth:`run` raises :class:`RunnerStarting`
+        (start it as a task to serve pages meanwhile).
 
         Raises:
             SandboxUnavailable: with ``sandbox="bwrap"`` when bubblewrap
@@ -113,17 +143,61 @@ class RunnerService:
         self._loop = asyncio.get_running_loop()
         self._restart_lock = asyncio.Lock()
         self._free = list(range(self.slots))
+        if not self.starting:  # start_soon marked it already
+            self.starting, self._start_began = True, time.monotonic()
+        try:
+            await self._start()
+        finally:
+            self.starting = False
+            self._start_took_s = time.monotonic() - self._start_began
+
+    def start_soon(self) -> asyncio.Task[None]:
+        """Begin :meth:`start` as a task of the running loop and return it.
+
+        From this call on, :meth:`run` raises :class:`RunnerStarting` until the start has
+        ended (also before the task's first step runs).
+        """
+        self.starting, self._start_began = True, time.monotonic()
+        return asyncio.get_running_loop().create_task(self.start(), name="questlab-runner-start")
+
+    def start_retry_after(self) -> float:
+        """Seconds (at least 1) until a start begun earlier is expected to be done.
+
+        From the last start's duration, or :data:`START_ESTIMATE_S` before any start has ended.
+        """
+        expected = self._start_took_s or START_ESTIMATE_S
+        return float(max(1, math.ceil(expected - (time.monotonic() - self._start_began))))
+
+    async def _start(self) -> None:
         reason = sb.probe_bwrap() if self.mode != "none" else "sandbox='none' was asked for"
-        if reason is None:
-            try:
+        if reason is None and not self._neutral:
+            log.warning("runner: no overlayfs (or sh and mount) here: runs see the host's paths of Python")
+        if reason is None and self._neutral:
+            try:  # the neutral layout first; where its overlays fail, the plain one below
                 await self._start_parent(sandboxed=True)
                 await self._self_test()
-                self.sandboxed = True
+            except (TimeoutError, SandboxUnavailable, OSError) as e:
+                log.warning("runner: the sandbox with neutral paths did not start (%s); binds host paths", e)
+                await self._stop_parent()
+                self._neutral = False
+        if reason is None:
+            try:
+                if self._parent is None:
+                    await self._start_parent(sandboxed=True)
+                    await self._self_test()
+                self.sandboxed, self.chosen = True, "bwrap"
                 self.sandbox_description = (
                     "bubblewrap sandbox: no network, read-only system, private UTS namespace; "
                     "per run: private PID, mount, IPC and network namespaces, a fresh "
                     "unprivileged uid and no capabilities, seccomp, cgroup limits on memory, "
                     "processes and CPU"
+                )
+                log.info(
+                    SANDBOXED_NOTICE.format(
+                        mode=self.mode,
+                        description="per-run namespaces, own uid, seccomp, cgroup limits",
+                        seconds=time.monotonic() - self._start_began,
+                    )
                 )
                 return
             except (TimeoutError, SandboxUnavailable, OSError) as e:
@@ -134,11 +208,12 @@ class RunnerService:
                     self._cgroups = None
         if self.mode == "bwrap":
             raise SandboxUnavailable(reason)
-        log.warning(UNSANDBOXED_WARNING.format(reason=reason))
+        log.warning(UNSANDBOXED_WARNING.format(mode=self.mode, reason=reason))
         self.sandbox_description = (
             f"NO SANDBOX: learner code runs as this server's user with rlimits only ({reason})"
         )
         await self._start_parent(sandboxed=False)
+        self.chosen = "none"
 
     async def _self_test(self) -> None:
         # A run starts at the server's own niceness (warm.OFF_PATH_NICE lowers
@@ -166,7 +241,9 @@ class RunnerService:
             if self._cgroups is None:
                 self._cgroups = sb.SlotCgroups(self.slots)
                 self._cgroups.create()
-            argv = sb.bwrap_command(config, self._cgroups)
+            config["child_env"].update(sb.layout_env(self._neutral))
+            argv = sb.bwrap_command(config, self._cgroups, neutral=self._neutral)
+            config = sb.bwrap_config(config)
             env: dict[str, str] = {"PATH": sb.BASE_ENV["PATH"]}
             cwd = "/"
         else:
@@ -190,6 +267,8 @@ class RunnerService:
             cwd=cwd,
             limit=1 << 26,
         )
+        assert proc.stdin is not None
+        proc.stdin.write(sb.config_frame(config))  # not on the command line: every run could read it
         parent = _Parent(proc)
         parent.reader = asyncio.create_task(self._read_replies(parent))
         parent.logger = asyncio.create_task(self._log_stderr(parent))
@@ -324,9 +403,12 @@ class RunnerService:
                 see ``docs/runner.md``.
 
         Raises:
+            RunnerStarting: while :meth:`start` is still running (a RunnerBusy).
             RunnerBusy: when every slot is busy and the queue is full.
             RuntimeError: when the service was not started or is closed.
         """
+        if self.starting:
+            raise RunnerStarting(self.start_retry_after())
         if self._loop is None or self._closed:
             raise RuntimeError("call 'await RunnerService.start()' before running code")
         limits = (limits or self.limits).validate()

@@ -1,10 +1,11 @@
 """The warm parent: imports torch once; its zygote forks one single-use child per run.
 
 Started by :class:`questlab.runner.service.RunnerService` (inside bubblewrap
-when sandboxed) as ``python -I -c BOOTSTRAP CONFIG_JSON``. It speaks framed
+when sandboxed) as ``python -I -c BOOTSTRAP PACKAGE_ROOT``. It speaks framed
 JSON (4-byte big-endian length, then UTF-8 JSON) on its stdin (requests) and
 stdout (replies):
 
+- first, on stdin, the configuration (``sandbox.config_frame``)
 - request ``{"op": "run", "id": int, "slot": int, "code": str, "harness":
   str|None, "limits": RunLimits.to_json()}``
 - reply ``{"op": "ready", "pid": int}`` once, then ``{"op": "result", "id":
@@ -38,10 +39,13 @@ import time
 from typing import Any
 
 from questlab.runner import _linux, child
-from questlab.runner.limits import RunLimits, limit_message
-from questlab.runner.result import RESULT_VERSION, make_inert
+from questlab.runner.limits import RunLimits, end_message, limit_message
+from questlab.runner.result import RESULT_VERSION, cap_output, make_inert
 
 MAX_EXTRAS_BYTES = 8_000_000
+#: Most UTF-8 bytes of the traceback (and the harness's) sent back; the traceback is in
+#: stderr too, under the output cap.
+MAX_TRACEBACK_BYTES = 16_000
 CPU_POLL_S = 0.05
 #: Signals the kernel forces on a process for a fault in what it executes.
 FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP})
@@ -312,6 +316,9 @@ class _Run:
         #: wait4 has collected the process (the verdict may come earlier, at the exit stop).
         self.reaped = False
         self.signal_stops = 0
+        #: CPU seconds of PID 1 on the clock RLIMIT_CPU is checked on (_linux.rlimit_cpu_clock_s),
+        #: read at its exit stop or by the zygote before collecting it; None when unknown.
+        self.rlimit_clock_s: float | None = None
 
 
 class Zygote:
@@ -331,8 +338,9 @@ class Zygote:
     ``{"op": "fork", "slot", "half", "limits", "scratch"}`` in; ``{"op":
     "spare", "slot", "pid"}`` out with the spare's request, stdout, stderr and
     result descriptors attached (``SCM_RIGHTS``), and ``{"op": "exit",
-    "pid", "status", "cpu"}`` for each child it collects (wait status and
-    CPU seconds from ``wait4``).
+    "pid", "status", "cpu", "rlimit_clock"}`` for each child it collects (wait
+    status and CPU seconds from ``wait4``; CPU seconds as ``RLIMIT_CPU`` counts
+    them, or null).
     """
 
     def __init__(self, cfg: dict[str, Any], sock: socket.socket) -> None:
@@ -369,14 +377,25 @@ class Zygote:
 
     def reap(self) -> None:
         while True:
+            # First without collecting: the CPU clock RLIMIT_CPU is checked on can be read
+            # only while the child can still be waited for (wait4's own figures are the
+            # scheduler's exact runtime, another clock).
             try:
-                pid, status, rusage = os.wait4(-1, os.WNOHANG)
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return
+            if info is None:
+                return
+            rlimit_clock = _linux.rlimit_cpu_clock_s(info.si_pid)
+            try:
+                pid, status, rusage = os.wait4(info.si_pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
             if pid == 0:
                 return
             cpu = rusage.ru_utime + rusage.ru_stime
-            self.sock.send(json.dumps({"op": "exit", "pid": pid, "status": status, "cpu": cpu}).encode())
+            report = {"op": "exit", "pid": pid, "status": status, "cpu": cpu, "rlimit_clock": rlimit_clock}
+            self.sock.send(json.dumps(report).encode())
 
     def fork(self, cmd: dict[str, Any]) -> None:
         slot, half, scratch = int(cmd["slot"]), int(cmd["half"]), cmd["scratch"]
@@ -440,8 +459,9 @@ class WarmParent:
             _renice(zygote_pid, OFF_PATH_NICE)
         #: the zygote is raised for runs whose verdict waits for its report (zygote_urgency)
         self.zygote_raised = False
-        #: exit reports of the zygote for processes not yet matched to a run: pid -> (status, cpu s)
-        self.reports: dict[int, tuple[int, float]] = {}
+        #: exit reports of the zygote for processes not yet matched to a run:
+        #: pid -> (status, cpu s, cpu s on RLIMIT_CPU's clock or None)
+        self.reports: dict[int, tuple[int, float, float | None]] = {}
         self.sel = selectors.DefaultSelector()
         self.spares: dict[int, _Spare] = {}
         #: spares asked of the zygote and not yet come: slot -> (cgroup half, limits, scratch)
@@ -593,7 +613,12 @@ class WarmParent:
         waiting = run is not None and not run.reaped
         if waiting or any(spare.pid == pid for spare in self.spares.values()):
             # a run's end, or a spare that died before its run
-            self.reports[pid] = (int(msg["status"]), float(msg["cpu"]))
+            clock = msg.get("rlimit_clock")
+            self.reports[pid] = (
+                int(msg["status"]),
+                float(msg["cpu"]),
+                float(clock) if isinstance(clock, (int, float)) else None,
+            )
         if waiting:
             self.on_child(run)
 
@@ -763,7 +788,9 @@ class WarmParent:
                         run.traced = False  # its end is now the zygote's to report
                         self.zygote_urgency()
                     return
-                status, cpu_s = report
+                status, cpu_s, clock = report
+                if run.rlimit_clock_s is None:
+                    run.rlimit_clock_s = clock
             self.reports.pop(pid, None)
             run.reaped = True
             self.dying.pop(pid, None)
@@ -806,6 +833,7 @@ class WarmParent:
                 except OSError:
                     exit_status = None
                 if exit_status is not None:
+                    run.rlimit_clock_s = _linux.rlimit_cpu_clock_s(pid)
                     try:
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
@@ -877,6 +905,24 @@ class WarmParent:
                 if run.cg.cpu_ns() - run.cpu_before >= run.limits.cpu_seconds * 1e9:
                     self.kill(run, "cpu")
 
+    def by_rlimit_cpu(self, run: _Run, cpu_ms: float, own_cpu_s: float) -> bool:
+        """Whether the SIGKILL that ended ``run`` is the kernel's ``RLIMIT_CPU`` (its hard limit).
+
+        Nothing inside a PID namespace can SIGKILL its init, and an OOM kill is ruled out
+        before this is asked: in the sandbox such a SIGKILL is either ``RLIMIT_CPU`` or comes
+        from outside. The kernel checks the limit on the process's tick-sampled user plus system
+        time, which under load runs a few percent ahead of the scheduler's exact runtime that
+        the cgroup (``cpu_ms``) and ``wait4`` count: a spin loop was killed at 5 s on the
+        kernel's clock with 4.8 s in the cgroup. So the kernel's own clock decides, read at the
+        exit stop or by the zygote before collecting the process (``run.rlimit_clock_s``); a
+        margin on the other clocks only where it could not be read.
+        """
+        rlimit = child.rlimit_cpu_seconds(run.limits)
+        if run.rlimit_clock_s is not None:
+            return run.rlimit_clock_s >= rlimit - 0.001
+        used_s = cpu_ms / 1000 if self.cfg["isolated"] and run.cg else own_cpu_s
+        return used_s >= rlimit * 0.9
+
     def finish(self, run: _Run) -> None:
         del self.runs[run.spare.pid]
         if not run.reaped:
@@ -903,15 +949,7 @@ class WarmParent:
             result, message = "memory", limit_message("memory", limits)
         elif os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            rlimit_cpu = max(1, -(-limits.cpu_seconds // 1))
-            # Nothing inside a PID namespace can SIGKILL its init, and an OOM
-            # kill was ruled out above: in the sandbox a SIGKILL after the
-            # CPU-time limit's worth of CPU is the kernel's RLIMIT_CPU (the
-            # run's cgroup counts at least PID 1's own time). Any other comes
-            # from outside the sandbox and is reported as such.
-            used_s = cpu_ms / 1000 if self.cfg["isolated"] and run.cg else own_cpu
-            by_rlimit = used_s >= rlimit_cpu - 0.1
-            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and by_rlimit):
+            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and self.by_rlimit_cpu(run, cpu_ms, own_cpu)):
                 result, message = "timeout", limit_message("cpu", limits)
             elif sig == signal.SIGXFSZ:
                 result = "killed"
@@ -936,23 +974,35 @@ class WarmParent:
                 extras = {}
         except ValueError:
             extras = {}
+        if result == "error" and message is None:
+            # The child's hint is a claim like its traceback: it only picks which sentence
+            # of ours is shown, never a status or a limit.
+            hint = extras.get("hint")
+            if hint in child.HINTS:
+                message = end_message(hint)
+            elif not extras.get("traceback"):  # sys.exit(3), os._exit(5): say what the code means
+                message = end_message("exit_code", exit_code)
         if run.scratch:
             shutil.rmtree(run.scratch, ignore_errors=True)
 
         def text(v: Any) -> str | None:
-            return make_inert(v) if isinstance(v, str) else None
+            return cap_output(make_inert(v), "", MAX_TRACEBACK_BYTES)[0] if isinstance(v, str) else None
 
         images = [
             i
             for i in extras.get("images") or []
             if isinstance(i, dict) and i.get("mime") == "image/png" and isinstance(i.get("data"), str)
         ]
+        # What is sent is capped too: spelled-out control bytes take four characters each.
+        stdout, stderr, cut = cap_output(
+            make_inert(bytes(run.out)), make_inert(bytes(run.err)), limits.output_bytes
+        )
         out = {
             "version": RESULT_VERSION,
             "status": result,
-            "stdout": make_inert(bytes(run.out)),
-            "stderr": make_inert(bytes(run.err)),
-            "truncated": run.truncated,
+            "stdout": stdout,
+            "stderr": stderr,
+            "truncated": run.truncated or cut,
             "exit_code": exit_code,
             "duration_ms": round(duration_ms, 3),
             "cpu_ms": round(cpu_ms, 3),
@@ -1029,10 +1079,31 @@ class WarmParent:
                 self.finish(run)
 
 
+def _read_config(fd: int) -> dict[str, Any]:
+    """The first frame on the control channel: the service's configuration (JSON)."""
+
+    def exactly(size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = os.read(fd, size - len(data))
+            if not chunk:
+                raise SystemExit("the service closed the channel before sending the configuration")
+            data += chunk
+        return data
+
+    (size,) = struct.unpack(">I", exactly(4))
+    cfg: dict[str, Any] = json.loads(exactly(size))
+    return cfg
+
+
 def main() -> None:
-    """Entry point: ``sys.argv[1]`` is the JSON configuration from the service."""
-    cfg = json.loads(sys.argv[1])
+    """Entry point: the service's JSON configuration is the first frame on stdin.
+
+    It is not an argument: a run is PID 1 of its own namespace and a copy of this process, so
+    its ``/proc/1/cmdline`` is this process's command line.
+    """
     ctl_in, ctl_out = os.dup(0), os.dup(1)
+    cfg = _read_config(ctl_in)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # stray prints of the parent go to the log, never the channel

@@ -22,7 +22,8 @@ def _(message: str) -> str:
     return message
 
 
-#: The runner's limit sentences (questlab/runner/limits.py) and their gettext messages.
+#: The runner's sentences (questlab/runner/limits.py: limits, then how a run ended) and their
+#: gettext messages; the Korean ones are in web/locale/ko/LC_MESSAGES/messages.po.
 LIMIT_SENTENCES = [
     (re.compile(r"stopped after ([\d.]+) s of CPU time"), _("stopped after %(value)s s of CPU time")),
     (
@@ -34,7 +35,31 @@ LIMIT_SENTENCES = [
         _("stopped: the run used more than %(value)s MB of memory"),
     ),
     (re.compile(r"stopped after (\d+) bytes of output"), _("stopped after %(value)s bytes of output")),
+    # How a run ended when no limit stopped it (questlab/runner/limits.py END_SENTENCES).
+    (
+        re.compile(r"the program ended with exit code (\d+) \(any code but 0 means it failed\)"),
+        _("the program ended with exit code %(value)s (any code but 0 means it failed)"),
+    ),
+    (
+        re.compile(r"runs have no network: downloads \(torch.hub, datasets, web pages\) cannot work here"),
+        _("runs have no network: downloads (torch.hub, datasets, web pages) cannot work here"),
+    ),
+    (
+        re.compile(r"runs have no keyboard input: input\(\) gets nothing here; put the value in the code"),
+        _("runs have no keyboard input: input() gets nothing here; put the value in the code"),
+    ),
 ]
+
+#: Answers of the web layer itself when a run cannot start now.
+WARMING_UP = _("the runner is warming up; retry in %(value)s s")
+BUSY = _("the runner is busy; retry in a few seconds")
+TOO_MANY = _("too many runs in a minute; retry in %(value)s s")
+TURNED_OFF = _("code running is turned off on this server")
+
+
+def say(msgid: str, locale: str, value: object = None) -> str:
+    """``msgid`` (one of the module's gettext messages) in ``locale``, with ``%(value)s`` filled in."""
+    return translations(locale).gettext(msgid) % {"value": value}
 
 
 def localize_message(message: str | None, locale: str) -> str | None:
@@ -44,7 +69,8 @@ def localize_message(message: str | None, locale: str) -> str | None:
     for pattern, msgid in LIMIT_SENTENCES:
         match = pattern.fullmatch(message)
         if match:
-            return translations(locale).gettext(msgid) % {"value": match.group(1)}
+            value = match.group(1) if pattern.groups else None
+            return translations(locale).gettext(msgid) % {"value": value}
     return message
 
 
@@ -113,26 +139,33 @@ def run_budget(request: Request) -> float:
 async def run_code(request: Request, body: RunRequest) -> JSONResponse:
     """Run ``body.code`` and return the result JSON (``docs/runner.md``).
 
-    Answers 503 with ``Retry-After`` when every slot is busy and the queue is full,
-    429 when this visitor runs too often, 503 when the runner is off.
+    Answers 503 with ``Retry-After`` while the runner warms up after the server started
+    ("warming up; retry in N s") and when every slot is busy and the queue is full, 429 when
+    this visitor runs too often, 503 when the runner is off. Every message is in the
+    visitor's locale.
     """
-    from questlab.runner import RunnerBusy
+    from questlab.runner import RunnerBusy, RunnerStarting
 
+    locale = request_locale(request)
     runner = request.app.state.runner
     if runner is None:
-        return JSONResponse(
-            {"status": "error", "message": "code running is turned off on this server"}, status_code=503
-        )
+        return JSONResponse({"status": "error", "message": say(TURNED_OFF, locale)}, status_code=503)
+    if runner.starting:  # before the rate limit: a run refused for warming up is not counted
+        retry = runner.start_retry_after()
+        return busy_response(retry, say(WARMING_UP, locale, math.ceil(retry)), 503)
     wait = run_budget(request)
     if wait:
-        return busy_response(wait, f"too many runs in a minute; retry in {math.ceil(wait)} s", 429)
+        return busy_response(wait, say(TOO_MANY, locale, math.ceil(wait)), 429)
     try:
         result = await runner.run(body.code)
+    except RunnerStarting as starting:  # the runner started again between the check and the run
+        retry = starting.retry_after_s
+        return busy_response(retry, say(WARMING_UP, locale, math.ceil(retry)), 503)
     except RunnerBusy as busy:
         request.app.state.metrics.runs.labels("busy").inc()
-        return busy_response(busy.retry_after_s, "the runner is busy; retry in a few seconds", 503)
+        return busy_response(busy.retry_after_s, say(BUSY, locale), 503)
     request.app.state.metrics.runs.labels(result.status).inc()
     request.app.state.metrics.run_seconds.observe(result.duration_ms / 1000)
     body = result.to_json()
-    body["message"] = localize_message(body.get("message"), request_locale(request))
+    body["message"] = localize_message(body.get("message"), locale)
     return JSONResponse(body)

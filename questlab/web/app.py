@@ -87,6 +87,8 @@ def create_app(
     app.state.db = db
     app.state.runner = None
     app.state.grading_bank = None
+    app.state.runner_task = None  # the runner's start in progress (runner_glue.start_runner)
+    app.state.on_runner_failure = None  # called with the error when the runner cannot start
     app.state.page_cache = {}
     app.state.metrics = Metrics()
     app.state.metrics.content_errors.set(len(catalog.errors))

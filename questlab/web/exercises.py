@@ -9,6 +9,7 @@ completion token. This module only translates HTTP.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any, Literal
 
@@ -65,7 +66,7 @@ async def _judge(
     request: Request, quest: Any, lesson: Any, code: str, locale: str
 ) -> dict[str, Any] | JSONResponse:
     """The results JSON for ``code``, or a refusal response (busy, grader broken)."""
-    from questlab.runner import RunnerBusy
+    from questlab.runner import RunnerBusy, RunnerStarting
 
     results = syntax_results(code, locale)  # decided here: nothing needs to run
     if results is not None:
@@ -76,10 +77,14 @@ async def _judge(
     try:
         result = await request.app.state.runner.run(code, harness=probe_harness(exercise.probe, seed))
         entry = await entry_task
-    except RunnerBusy as busy:
+    except RunnerBusy as busy:  # RunnerStarting too: the runner still warms up after the start
         entry_task.cancel()
-        retry = str(max(1, round(busy.retry_after_s)))
-        return _refused(localize("run_busy", None, locale), locale, 503, {"Retry-After": retry})
+        retry = str(max(1, math.ceil(busy.retry_after_s)))
+        if isinstance(busy, RunnerStarting):
+            message = localize("run_warming_up", {"seconds": retry}, locale)
+        else:
+            message = localize("run_busy", None, locale)
+        return _refused(message, locale, 503, {"Retry-After": retry})
     except (GraderBroken, ChecksBroken) as broken:
         log.error("the reference evidence of %s/%s cannot be made: %s", quest.slug, lesson.key, broken)
         return _refused(localize("grader_broken", None, locale), locale, 500)
@@ -108,8 +113,13 @@ async def submit(
     if exercise is None or not exercise.graded:
         raise HTTPException(404, "this lesson has no graded exercise")
     locale = body.locale or request_locale(request)
-    if request.app.state.runner is None:
+    runner = request.app.state.runner
+    if runner is None:
         raise HTTPException(503, "the code runner is not running on this server")
+    if runner.starting:  # warming up after the server started: not counted against the budget
+        retry = str(max(1, math.ceil(runner.start_retry_after())))
+        message = localize("run_warming_up", {"seconds": retry}, locale)
+        return _refused(message, locale, 503, {"Retry-After": retry})
     wait = run_budget(request)  # one budget for runs and submissions
     if wait:
         seconds = max(1, round(wait))

@@ -14,7 +14,8 @@ async def health(request: Request) -> JSONResponse:
 
     Returns:
         ``{"status": "ok"|"degraded", "database": bool, "quests": int, "content_errors": int,
-        "runner": "sandboxed"|"unsandboxed"|"off"}``.
+        "runner": "sandboxed"|"unsandboxed"|"starting"|"off"}``
+        (``starting`` while the runner warms up after the server started).
     """
     state = request.app.state
     try:

@@ -48,7 +48,8 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
     return {
         "request": request,
         "settings": request.app.state.settings,
-        "sandbox_warning": runner is not None and not runner.sandboxed,
+        "sandbox_warning": runner is not None
+        and (runner.chosen == "none" or (runner.starting and runner.mode == "none")),
         "user": current_user(request),
         "csrf_token": csrf_token(request),
         "other_locales": [loc for loc in LOCALES if loc != locale],

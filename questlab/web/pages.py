@@ -93,9 +93,16 @@ def anonymous_viewer(request: Request) -> bool:
 
 
 def runner_state(request: Request) -> str:
-    """``"off"``, ``"sandboxed"`` or ``"unsandboxed"``: pages differ by it (the no-sandbox banner)."""
+    """``"off"``, ``"starting"``, ``"sandboxed"`` or ``"unsandboxed"``; pages differ by it (the banner).
+
+    ``"starting"`` while the runner warms up after the server started (Run answers 503 then).
+    """
     runner = request.app.state.runner
-    return "off" if runner is None else ("sandboxed" if runner.sandboxed else "unsandboxed")
+    if runner is None:
+        return "off"
+    if runner.starting or runner.chosen is None:
+        return "starting"
+    return "sandboxed" if runner.sandboxed else "unsandboxed"
 
 
 async def http_error_page(request: Request, exc: Exception) -> Response:

@@ -44,6 +44,12 @@ def live_settings(settings: Settings) -> Settings:
     return settings
 
 
+def runner_warming(app: object) -> bool:
+    """Whether the app's runner is still starting (pages answer then; Run answers 503)."""
+    task = getattr(app.state, "runner_task", None)  # type: ignore[attr-defined]
+    return task is not None and not task.done()
+
+
 @pytest.fixture
 def live_server(live_settings: Settings) -> Iterator[str]:
     """Serve the app with uvicorn in a background thread; yield its base URL (``http://127.0.0.1:<port>``)."""
@@ -58,8 +64,8 @@ def live_server(live_settings: Settings) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120  # the runner warms up first (seconds on a busy machine)
-    while not server.started:
+    deadline = time.monotonic() + 120  # the runner warms up after the start (seconds on a busy machine)
+    while not server.started or runner_warming(app):
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)

@@ -214,7 +214,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 90
         while True:
             try:
-                if httpx.get(f"{base}/-/health", timeout=2).status_code < 500:
+                health = httpx.get(f"{base}/-/health", timeout=2)
+                if health.status_code == 200 and health.json()["runner"] == "sandboxed":
                     break
             except httpx.HTTPError:
                 pass

@@ -35,6 +35,9 @@ async def app_over(quests: Path, tmp_path: Path, sqlite_url: str) -> AsyncIterat
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        from questlab.web.runner_glue import wait_for_runner
+
+        await wait_for_runner(app)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http

@@ -35,6 +35,7 @@ def verify_token(secret: str, token: str) -> dict:
 
 async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -> None:
     from questlab.web.app import create_app
+    from questlab.web.runner_glue import wait_for_runner
 
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -47,6 +48,7 @@ async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await wait_for_runner(app)
         assert app.state.runner is not None
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -128,7 +130,7 @@ async def test_submit_shares_the_run_rate_limit(client: httpx.AsyncClient) -> No
     from questlab.web.ratelimit import RateLimiter
 
     class NeverRuns:
-        sandboxed = True
+        sandboxed, chosen, mode, starting = True, "bwrap", "bwrap", False
 
         async def run(self, code: str, **_: object) -> object:
             raise AssertionError("a refused submission must not reach the runner")
@@ -151,6 +153,7 @@ async def test_submit_shares_the_run_rate_limit(client: httpx.AsyncClient) -> No
 async def graded_app(tmp_path: Path, sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client for the app over the bundled quests, with a real sandboxed runner."""
     from questlab.web.app import create_app
+    from questlab.web.runner_glue import wait_for_runner
 
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -163,6 +166,7 @@ async def graded_app(tmp_path: Path, sqlite_url: str) -> AsyncIterator[httpx.Asy
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await wait_for_runner(app)
         assert app.state.runner is not None
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

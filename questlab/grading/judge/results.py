@@ -21,6 +21,10 @@ from questlab.grading.judge.grade import (
     syntax_problem,
 )
 from questlab.grading.messages import localize
+from questlab.runner.limits import END_SENTENCES
+
+#: The runner's sentences for what a run cannot do, and the grading sentences that say it.
+_HINTS = {END_SENTENCES["no_network"]: "learner_no_network", END_SENTENCES["no_input"]: "learner_no_input"}
 
 #: Version of the results JSON.
 RESULTS_VERSION = 1
@@ -165,6 +169,10 @@ def grade(exercise: Any, entry: Entry, result: Any, code: str, locale: str = "en
         text = f"{error['type']}: {error['message']}" if error["message"] else error["type"]
         key = "learner_raised" if error["line"] else "learner_raised_noline"
         message = localize(key, {"error": text, "line": error["line"], "detail": detail}, locale).rstrip()
+        hint = _HINTS.get(getattr(result, "message", None) or "")
+        if hint:  # say why before the traceback: a run has no network, no keyboard
+            first, _, rest = message.partition("\n")
+            message = f"{first} {localize(hint, None, locale)}" + (f"\n{rest}" if rest else "")
         return error_results(message, locale, tests)
     failed = any(t["status"] != "pass" for t in tests)
     return {
