@@ -156,19 +156,26 @@ def test_serve_stops_when_a_required_sandbox_fails(monkeypatch) -> None:
     ("kind", "words"), [("no_input", "키보드 입력"), ("no_network", "네트워크가 없어서")]
 )
 def test_a_graded_run_says_what_it_cannot_do(kind: str, words: str) -> None:
-    from questlab.grading.results import grading_from_run
-
+    from questlab.content.loader import load_exercise
+    from questlab.grading.judge.bank import Entry
+    from questlab.grading.judge.results import grade
     from questlab.runner import RunResult
+    from questlab.settings import REPO_DIR
 
+    exercise = load_exercise(REPO_DIR / "quests/pytorch/01-networks/01-nn-module/exercise", ["ko", "en"])
     result = RunResult(
         status="error",
         exit_code=1,
         message=END_SENTENCES[kind],
         traceback='Traceback (most recent call last):\n  File "main.py", line 1\nEOFError\n',
-        report={"harness": 1, "tests": [], "learner_error": {"type": "EOFError", "line": 1}},
+        report={
+            "probe": 2,
+            "observations": {},
+            "learner_error": {"type": "EOFError", "message": "", "line": 1},
+        },
     )
-    korean = grading_from_run(result, "ko")
+    korean = grade(exercise, Entry(1, {}, []), result, "input()\n", "ko")
     assert korean["status"] == "error"
     first, _, rest = korean["message"].partition("\n")
     assert words in first and "Traceback" in rest
-    assert "EOFError" in grading_from_run(result, "en")["message"]
+    assert "EOFError" in grade(exercise, Entry(1, {}, []), result, "input()\n", "en")["message"]
