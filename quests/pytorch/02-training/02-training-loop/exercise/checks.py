@@ -28,8 +28,8 @@ def train_mode(obs):
             en="The grader put the model in eval mode and called `train_one_epoch`; afterwards the model was "
             "still in eval mode. Start the function with `model.train()`: the outer code calls `model.eval()` "
             "to measure accuracy.",
-            ko="채점기가 model을 eval mode로 두고 `train_one_epoch`를 불렀는데, 끝난 뒤에도 model이 eval mode "
-            "였습니다. 함수 첫 줄에서 `model.train()`을 호출하세요. 바깥 코드가 정확도를 잴 때 "
+            ko="채점기가 model을 eval mode로 두고 `train_one_epoch`를 불렀는데, 끝난 뒤에도 model이 eval "
+            "mode였습니다. 함수 첫 줄에서 `model.train()`을 호출하세요. 바깥 코드가 정확도를 잴 때 "
             "`model.eval()`을 부르기 때문입니다.",
         )
 

@@ -77,7 +77,7 @@ def param_groups(obs):
             should = ", ".join(f"{k}={_g(expected[k])}" for k in keys)
             fail(
                 en=f"Group {i} (`{part}`) has {got}; it should have {should}.",
-                ko=f"group {i}(`{part}`)가 {got}입니다. {should}여야 합니다.",
+                ko=f"group {i}(`{part}`)의 설정이 {got}입니다. {should}여야 합니다.",
             )
     if data["unassigned"]:
         fail(
@@ -107,7 +107,7 @@ def momentum_default(obs):
                 en=f"A param group added later gets {key}={_g(data.get(key))} from your optimizer's defaults; "
                 f"it should get {key}={_g(ref[key])}. Give values that only one group needs in that group's "
                 "dict, not as a keyword of `torch.optim.SGD(...)`.",
-                ko=f"나중에 추가한 param group이 기본값에서 {key}={_g(data.get(key))}를 받습니다. "
+                ko=f"나중에 추가한 param group이 기본값에서 {key}={_g(data.get(key))}을(를) 받습니다. "
                 f"{key}={_g(ref[key])}이어야 합니다. 한 group에만 필요한 값은 `torch.optim.SGD(...)`의 "
                 "keyword가 아니라 그 group의 dict에 적으세요.",
             )
