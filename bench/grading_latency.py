@@ -40,7 +40,7 @@ async def main(runs: int) -> None:
     )
     cases = {
         "solution": (EXERCISE / "solution.py").read_text(),
-        "plain_list": (ROOT / "tests/grading/fixtures/plain_list/submission.py").read_text(),
+        "plain_list": (EXERCISE / "mistakes" / "layers-in-a-plain-list.py").read_text(),
     }
     async with app.router.lifespan_context(app):
         print(f"sandbox: {app.state.runner.sandbox_description}")

@@ -39,12 +39,11 @@ class Job:
     line: int | None
     code: str
     expected: str | None = None
-    harness: str | None = None
-    must_pass: bool | None = None  # exercises: solution True, starter False
 
 
 def collect_jobs(catalog: Catalog) -> list[Job]:
-    """List every runnable block of every locale, and every exercise's solution and starter."""
+    """List every runnable block of every locale, and the solution of every exercise not graded yet
+    (graded ones are verified by :func:`questlab.grading.judge.verify.verify_exercise`)."""
     jobs: list[Job] = []
     for quest in catalog.quests.values():
         for lesson in quest.lessons():
@@ -61,31 +60,15 @@ def collect_jobs(catalog: Catalog) -> list[Job]:
                             )
                         )
             exercise = lesson.exercise
-            if exercise is not None:
-                from questlab.grading.harness import build_harness
-
-                harness = build_harness(exercise.checks) if exercise.checks else None
+            if exercise is not None and not exercise.graded:
                 jobs.append(
                     Job(
                         f"{quest.slug}/{lesson.key} solution",
                         exercise.path / "solution.py",
                         None,
                         exercise.solution,
-                        harness=harness,
-                        must_pass=True if harness else None,
                     )
                 )
-                if harness is not None:
-                    jobs.append(
-                        Job(
-                            f"{quest.slug}/{lesson.key} starter",
-                            exercise.path / "starter.py",
-                            None,
-                            exercise.starter,
-                            harness=harness,
-                            must_pass=False,
-                        )
-                    )
     return jobs
 
 
@@ -93,54 +76,61 @@ def judge(job: Job, result: object) -> str | None:
     """Return a sentence saying what is wrong with ``result`` for ``job``, or ``None`` when it is right."""
     status = result.status
     location = f"{job.path}:{job.line}" if job.line else str(job.path)
-    if job.must_pass is None:
-        if status != "ok":
-            detail = (
-                getattr(result, "message", None)
-                or getattr(result, "traceback", None)
-                or getattr(result, "stderr", "")
+    if status != "ok":
+        detail = (
+            getattr(result, "message", None)
+            or getattr(result, "traceback", None)
+            or getattr(result, "stderr", "")
+        )
+        return f"{location}: {job.label} did not run cleanly ({status}):\n{detail}"
+    if job.expected is not None and not output_matches(job.expected, result.stdout):
+        diff = "".join(
+            difflib.unified_diff(
+                job.expected.splitlines(True), result.stdout.splitlines(True), "documented", "actual"
             )
-            return f"{location}: {job.label} did not run cleanly ({status}):\n{detail}"
-        if job.expected is not None and not output_matches(job.expected, result.stdout):
-            diff = "".join(
-                difflib.unified_diff(
-                    job.expected.splitlines(True), result.stdout.splitlines(True), "documented", "actual"
-                )
-            )
-            return f"{location}: {job.label}: output differs from the documented output:\n{diff}"
-        return None
-    from questlab.grading.harness import grading_from_run
-
-    grading = grading_from_run(result)
-    passed = grading["status"] == "pass"
-    if job.must_pass and not passed:
-        failing = [t for t in grading.get("tests", []) if t["status"] != "pass"]
-        reasons = "; ".join(f"{t['name']}: {t['message']}" for t in failing) or grading.get("message", "")
-        return f"{location}: the solution must pass every check but got '{grading['status']}': {reasons}"
-    if job.must_pass is False and passed:
-        return f"{location}: the starter passes every check; it must fail at least one"
+        )
+        return f"{location}: {job.label}: output differs from the documented output:\n{diff}"
     return None
 
 
-async def _run_all(jobs: list[Job], progress: Progress) -> list[str]:
+def graded_exercises(catalog: Catalog) -> list[tuple[str, object]]:
+    """``(label, exercise)`` of every graded exercise, for :func:`questlab.grading.judge.verify`."""
+    return [
+        (f"{quest.slug}/{lesson.key}", lesson.exercise)
+        for quest in catalog.quests.values()
+        for lesson in quest.lessons()
+        if lesson.exercise is not None and lesson.exercise.graded
+    ]
+
+
+async def _run_all(jobs: list[Job], exercises: list[tuple[str, object]], progress: Progress) -> list[str]:
+    from questlab.grading.judge.verify import verify_exercise
     from questlab.runner import RunLimits, RunnerService
 
     runner = RunnerService(
-        slots=2, queue_size=len(jobs) + 1, limits=RunLimits(cpu_seconds=30, wall_seconds=60, memory_mb=1024)
+        slots=2,
+        queue_size=len(jobs) + 40 * len(exercises) + 8,
+        limits=RunLimits(cpu_seconds=30, wall_seconds=60, memory_mb=1024),
     )
     await runner.start()
-    task = progress.add_task("running code", total=len(jobs))
+    task = progress.add_task("running code", total=len(jobs) + len(exercises))
     problems: list[str] = []
     try:
 
         async def one(job: Job) -> None:
-            result = await runner.run(job.code, harness=job.harness)
+            result = await runner.run(job.code)
             problem = judge(job, result)
             if problem:
                 problems.append(problem)
             progress.advance(task)
 
-        await asyncio.gather(*(one(job) for job in jobs))
+        async def exercise(label: str, item: object) -> None:
+            problems.extend(await verify_exercise(runner, item, label))
+            progress.advance(task)
+
+        await asyncio.gather(
+            *(one(job) for job in jobs), *(exercise(label, item) for label, item in exercises)
+        )
     finally:
         await runner.close()
     return problems
@@ -153,7 +143,8 @@ def run_content(catalog: Catalog, console: Console) -> int:
         The number of failed jobs.
     """
     jobs = collect_jobs(catalog)
-    if not jobs:
+    exercises = graded_exercises(catalog)
+    if not jobs and not exercises:
         return 0
     with Progress(
         TextColumn("{task.description}"),
@@ -163,10 +154,11 @@ def run_content(catalog: Catalog, console: Console) -> int:
         console=console,
         transient=True,
     ) as progress:
-        problems = asyncio.run(_run_all(jobs, progress))
+        problems = asyncio.run(_run_all(jobs, exercises, progress))
     for problem in problems:
         console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
     console.print(
-        f"ran {len(jobs)} code block(s) and exercise file(s): {len(jobs) - len(problems)} as documented"
+        f"ran {len(jobs)} code block(s) and checked {len(exercises)} graded exercise(s) "
+        f"(solution, starter, mistake variants): {len(problems)} problem(s)"
     )
     return len(problems)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from questlab.content.errors import ContentError, ContentProblem, problems_from_validation
 from questlab.content.markdown import _PARSER, extract_code_blocks
-from questlab.content.model import Chapter, Exercise, Lesson, LessonText, Quest
+from questlab.content.model import Chapter, Exercise, Lesson, LessonText, Mistake, Quest
 from questlab.content.schema import (
     LOCALES,
     ChapterConfig,
@@ -213,16 +213,21 @@ def load_exercise(folder: Path, locales: list[str]) -> Exercise:
             [ContentProblem("error", folder, None, f"exercise folder lacks {', '.join(missing)}")]
         )
     sources = {}
-    for name in ("starter.py", "solution.py", "checks.py"):
+    for name in ("starter.py", "solution.py", "checks.py", "probe.py"):
         if (folder / name).is_file():
-            source = read_text(folder / name)
-            try:
-                compile(source, str(folder / name), "exec")
-            except SyntaxError as exc:
-                raise ContentError(
-                    [ContentProblem("error", folder / name, exc.lineno, f"Python syntax error: {exc.msg}")]
-                ) from exc
-            sources[name] = source
+            sources[name] = read_python(folder / name)
+    if "checks.py" in sources and "probe.py" not in sources:
+        raise ContentError(
+            [
+                ContentProblem(
+                    "error",
+                    folder / "checks.py",
+                    None,
+                    "checks.py needs a probe.py beside it: the checks judge what probe.py observes "
+                    "(docs/grading.md)",
+                )
+            ]
+        )
     prompts = {
         loc: read_text(folder / f"prompt.{loc}.md")
         for loc in locales
@@ -234,8 +239,81 @@ def load_exercise(folder: Path, locales: list[str]) -> Exercise:
         if (folder / f"hints.{loc}.md").is_file()
     }
     return Exercise(
-        folder, prompts, sources["starter.py"], sources["solution.py"], sources.get("checks.py"), hints
+        folder,
+        prompts,
+        sources["starter.py"],
+        sources["solution.py"],
+        sources.get("checks.py"),
+        hints,
+        probe=sources.get("probe.py"),
+        mistakes=load_mistakes(folder, locales),
     )
+
+
+def read_python(path: Path) -> str:
+    """Read a Python file and compile it (nothing runs).
+
+    Raises:
+        ContentError: when it does not compile.
+    """
+    source = read_text(path)
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        raise ContentError(
+            [ContentProblem("error", path, exc.lineno, f"Python syntax error: {exc.msg}")]
+        ) from exc
+    return source
+
+
+_MISTAKE_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def load_mistakes(folder: Path, locales: list[str]) -> list[Mistake]:
+    """Load ``mistakes/*.py`` and their explanations from ``mistakes.toml``.
+
+    ``mistakes.toml`` has one table per variant, named like its file, with a sentence per
+    locale: ``[relu-after-last-layer]`` / ``ko = "..."`` / ``en = "..."``.
+
+    Raises:
+        ContentError: a name that is not kebab-case, a variant without its table (or a table
+            without its file), a missing or empty locale sentence, or a file that does not compile.
+    """
+    files = sorted((folder / "mistakes").glob("*.py")) if (folder / "mistakes").is_dir() else []
+    toml_path = folder / "mistakes.toml"
+    if not files and not toml_path.is_file():
+        return []
+    problems: list[ContentProblem] = []
+    tables: dict = {}
+    if toml_path.is_file():
+        data, _ = parse_toml(toml_path)
+        tables = data if isinstance(data, dict) else {}
+    mistakes = []
+    for path in files:
+        name = path.stem
+        if not _MISTAKE_NAME.match(name):
+            problems.append(ContentProblem("error", path, None, f"mistake name {name!r} is not kebab-case"))
+            continue
+        table = tables.get(name)
+        if not isinstance(table, dict):
+            problems.append(ContentProblem("error", toml_path, None, f"mistakes.toml has no [{name}] table"))
+            continue
+        texts = {}
+        for loc in locales:
+            text = table.get(loc)
+            if not isinstance(text, str) or not text.strip():
+                problems.append(
+                    ContentProblem("error", toml_path, None, f"[{name}] lacks a {loc!r} sentence")
+                )
+            else:
+                texts[loc] = text.strip()
+        mistakes.append(Mistake(name, path, read_python(path), texts))
+    for name in tables:
+        if not (folder / "mistakes" / f"{name}.py").is_file():
+            problems.append(ContentProblem("error", toml_path, None, f"[{name}] has no mistakes/{name}.py"))
+    if problems:
+        raise ContentError(problems)
+    return mistakes
 
 
 def load_lesson(

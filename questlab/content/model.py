@@ -31,16 +31,35 @@ class LessonText:
 
 
 @dataclass
+class Mistake:
+    """A named mistake variant: the reference solution with one classic mistake.
+
+    Attributes:
+        name: kebab-case name (the file name without ``.py``), shown as the diagnosis.
+        path: the ``mistakes/<name>.py`` file.
+        source: its code (never sent to the browser or into a learner's run).
+        texts: the explanation and fix per locale, from ``mistakes.toml``.
+    """
+
+    name: str
+    path: Path
+    source: str
+    texts: dict[str, str]
+
+
+@dataclass
 class Exercise:
-    """A lesson's exercise folder. ``solution`` and ``checks`` never go to the browser.
+    """A lesson's exercise folder. Only the prompts, hints and starter go to the browser.
 
     Attributes:
         path: the ``exercise/`` folder.
         prompts: Markdown task per locale.
         starter: starter code shown in the editor.
-        solution: reference solution (must pass every check).
-        checks: source of ``checks.py``, or ``None`` when the exercise is not graded yet.
+        solution: reference solution (must pass every check); runs only in trusted runs.
+        checks: source of ``checks.py`` (judged on the server), or ``None`` when not graded yet.
         hints: hints per locale, in order from gentle to explicit.
+        probe: source of ``probe.py``, the only exercise code that enters a learner's run.
+        mistakes: the named mistake variants, by name.
     """
 
     path: Path
@@ -49,6 +68,13 @@ class Exercise:
     solution: str
     checks: str | None
     hints: dict[str, list[str]]
+    probe: str | None = None
+    mistakes: list[Mistake] = field(default_factory=list)
+
+    @property
+    def graded(self) -> bool:
+        """Whether submissions are graded (both ``checks.py`` and ``probe.py`` exist)."""
+        return bool(self.checks and self.probe)
 
 
 @dataclass

@@ -139,6 +139,79 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "이 검사를 실행하던 중 코드에서 {error} 오류가 났습니다.",
     },
     # -- diagnoses ------------------------------------------------------------
+    # -- observations (the sandbox reports data; these say what it did not produce) ---------
+    "observation_missing": {
+        "en": "Your program did not produce what this check looks at (`{name}`): did it end early?",
+        "ko": "이 검사가 보는 `{name}`을 프로그램이 만들지 않았습니다. 프로그램이 일찍 끝났나요?",
+    },
+    "observation_raised": {
+        "en": "Looking at your program raised {error}.",
+        "ko": "프로그램을 살펴보는 중에 {error} 오류가 났습니다.",
+    },
+    "observation_malformed": {
+        "en": "Your program did not produce a valid {what}: what it reported cannot be checked.",
+        "ko": "프로그램이 올바른 {what}을 만들지 않았습니다. 보고된 값을 검사할 수 없습니다.",
+    },
+    "observation_too_large": {
+        "en": "What your program produced is too large to check ({error}).",
+        "ko": "프로그램이 만든 값이 너무 커서 검사할 수 없습니다 ({error}).",
+    },
+    "observation_unencodable": {
+        "en": "Your program produced a value that cannot be checked: {error}.",
+        "ko": "프로그램이 검사할 수 없는 값을 만들었습니다: {error}.",
+    },
+    "output_too_large": {
+        "en": "The output for `{input}` has shape {shape} ({numel:,} numbers), far more than expected; "
+        "check what `forward` returns.",
+        "ko": "`{input}`에 대한 출력 shape이 {shape}({numel:,}개)로 기대보다 훨씬 큽니다. "
+        "`forward`가 무엇을 돌려주는지 확인하세요.",
+    },
+    "no_value": {
+        "en": "Your program has no top-level variable `{name}`.",
+        "ko": "프로그램 맨 바깥에 `{name}` 변수가 없습니다.",
+    },
+    "no_function": {
+        "en": "Your program has no function `{name}`. Define it at the top level with `def {name}(...):`.",
+        "ko": "프로그램에 `{name}` 함수가 없습니다. 맨 바깥에 `def {name}(...):`로 정의하세요.",
+    },
+    "not_a_module": {
+        "en": "Expected an nn.Module here, but got a {kind}.",
+        "ko": "여기에는 nn.Module이 와야 하는데 {kind}이(가) 왔습니다.",
+    },
+    "not_a_tensor": {
+        "en": "{what} should be a tensor, but it is a {kind}.",
+        "ko": "{what}은(는) tensor여야 하는데 {kind}입니다.",
+    },
+    "wrong_shape": {
+        "en": "{what} has shape {actual}; it should be {expected}.",
+        "ko": "{what}의 shape이 {actual}입니다. {expected}이어야 합니다.",
+    },
+    "wrong_values": {
+        "en": "The values of {what} differ from the expected ones (largest difference {diff:.3g}, tolerance {atol:g}).",
+        "ko": "{what}의 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}, 허용 오차 {atol:g}).",
+    },
+    "wrong_value": {
+        "en": "{what} is `{actual}`, but it should be `{expected}`.",
+        "ko": "{what}이(가) `{actual}`입니다. `{expected}`이어야 합니다.",
+    },
+    "forward_raised_input": {
+        "en": "Calling the model on the input `{input}` raised {error}.",
+        "ko": "입력 `{input}`으로 model을 호출하자 {error} 오류가 났습니다.",
+    },
+    "output_out_of_order": {
+        "en": "The line `{line}` is printed, but not in the order asked: check the order of your prints.",
+        "ko": "`{line}` 줄은 출력되었지만 요구한 순서가 아닙니다. print 순서를 확인하세요.",
+    },
+    "diag_parameter_to": {
+        "en": "Line {line}: `{call}` turns the nn.Parameter back into a plain tensor (`.to()` returns a new "
+        "tensor), so it is not registered. Move the tensor first and wrap the result: `{fixed}`.",
+        "ko": "{line}번째 줄의 `{call}`은 nn.Parameter를 평범한 tensor로 되돌립니다 (`.to()`는 새 tensor를 "
+        "돌려줍니다). 그래서 등록되지 않습니다. tensor를 먼저 옮긴 뒤 감싸세요: `{fixed}`.",
+    },
+    "diag_class_not_instance": {
+        "en": "Line {line} passes the class `{name}` where a module object belongs. Create it: `{name}()`.",
+        "ko": "{line}번째 줄에서 module 객체 자리에 class `{name}`을 넘겼습니다. `{name}()`처럼 객체를 만드세요.",
+    },
     "diag_plain_list": {
         "en": "`self.{attr}` is a plain Python {kind}, so PyTorch does not see the layers in it: "
         "parameters() misses them and they are never trained. Use `nn.{container}` instead, "

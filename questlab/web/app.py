@@ -86,6 +86,7 @@ def create_app(
     app.state.catalog = catalog
     app.state.db = db
     app.state.runner = None
+    app.state.grading_bank = None
     app.state.page_cache = {}
     app.state.metrics = Metrics()
     app.state.metrics.content_errors.set(len(catalog.errors))

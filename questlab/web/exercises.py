@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -27,9 +27,11 @@ from starlette.exceptions import HTTPException
 
 from questlab.accounts.deps import current_user
 from questlab.content.model import Quest
-from questlab.grading.harness import build_harness, declared_checks, grading_from_run
+from questlab.grading.judge.bank import GraderBroken
+from questlab.grading.judge.grade import ChecksBroken
+from questlab.grading.judge.harness import probe_harness
+from questlab.grading.judge.results import RESULTS_VERSION, grade, syntax_results
 from questlab.grading.messages import localize
-from questlab.grading.results import RESULTS_VERSION
 from questlab.progress.store import record_exercise_attempt, record_exercise_pass
 from questlab.progress.tokens import sign_exercise_pass
 from questlab.web.api_run import MAX_CODE_CHARS, run_budget
@@ -105,7 +107,7 @@ async def submit(
     """
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     exercise = lesson.exercise
-    if exercise is None or not exercise.checks:
+    if exercise is None or not exercise.graded:
         raise HTTPException(404, "this lesson has no graded exercise")
     locale = body.locale or request_locale(request)
     runner = request.app.state.runner
@@ -125,30 +127,39 @@ async def submit(
         }
         return JSONResponse(refused, status_code=429, headers={"Retry-After": str(seconds)})
 
-    try:
-        result = await runner.run(body.code, harness=build_harness(exercise.checks))
-    except RunnerBusy as busy:
-        refused = {
-            "version": RESULTS_VERSION,
-            "status": "error",
-            "locale": locale,
-            "tests": [],
-            "message": localize("run_busy", None, locale),
-        }
-        retry = str(max(1, round(busy.retry_after_s)))
-        return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
-    try:
-        expected: tuple[str, ...] = declared_checks(exercise.checks)
-    except (SyntaxError, ValueError) as bad:  # refuses every report until checks.py is fixed
-        log.error("checks of %s/%s cannot be read for their names: %s", quest.slug, lesson.key, bad)
-        expected = ()
-    results: dict[str, Any] = grading_from_run(result, locale, expected=expected)
-    if grader_error := results.pop("grader_error", None):
-        log.error("checks of %s/%s failed to run:\n%s", quest.slug, lesson.key, grader_error)
-    if results.pop("report_invalid", None):
-        log.warning(
-            "a submission to %s/%s sent a report that does not list its checks", quest.slug, lesson.key
-        )
+    results = syntax_results(body.code, locale)  # decided here: nothing needs to run
+    if results is None:
+        bank = request.app.state.grading_bank
+        seed, entry_task = bank.take(exercise)
+        try:
+            result = await runner.run(body.code, harness=probe_harness(exercise.probe, seed))
+        except RunnerBusy as busy:
+            refused = {
+                "version": RESULTS_VERSION,
+                "status": "error",
+                "locale": locale,
+                "tests": [],
+                "message": localize("run_busy", None, locale),
+            }
+            retry = str(max(1, round(busy.retry_after_s)))
+            return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
+        try:
+            entry = await entry_task
+        except (GraderBroken, ChecksBroken, RunnerBusy) as broken:
+            log.error("the reference evidence of %s/%s cannot be made: %s", quest.slug, lesson.key, broken)
+            refused = {
+                "version": RESULTS_VERSION,
+                "status": "error",
+                "locale": locale,
+                "tests": [],
+                "message": localize("grader_broken", None, locale),
+            }
+            return JSONResponse(refused, status_code=500)
+        finally:
+            bank.warm(exercise)  # the next submission's seed, made after this one's run
+        results = grade(exercise, entry, result, body.code, locale)
+        if grader_error := results.pop("grader_error", None):
+            log.error("checks of %s/%s failed:\n%s", quest.slug, lesson.key, grader_error)
 
     attempts = read_attempts(request)
     key = exercise_hash(quest.slug, lesson.key)

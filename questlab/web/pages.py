@@ -165,6 +165,9 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     locale = request_locale(request)
     assert lesson.chapter is not None
+    bank = getattr(request.app.state, "grading_bank", None)
+    if bank is not None and lesson.exercise is not None and lesson.exercise.graded:
+        bank.warm(lesson.exercise)  # the reference evidence is ready before the first submission
     strip, done, unlocked = learner_standing(request, quest, locale)
     talk = discussion(request, quest, lesson)
     context = dict(

@@ -31,11 +31,18 @@ async def start_runner(app: FastAPI) -> None:
             runner.sandbox_description,
         )
     app.state.runner = runner
+    from questlab.grading.judge.bank import GradingBank
+
+    app.state.grading_bank = GradingBank(runner)
 
 
 async def stop_runner(app: FastAPI) -> None:
     """Stop the runner if it runs."""
     runner = app.state.runner
+    bank = getattr(app.state, "grading_bank", None)
+    if bank is not None:
+        await bank.close()
+        app.state.grading_bank = None
     if runner is not None:
         await runner.close()
         app.state.runner = None

@@ -24,3 +24,12 @@ def test_a_failing_solution_is_reported(tmp_path: Path) -> None:
     assert check_content(tmp_path, console=console) == 1
     report = console.export_text()
     assert "the solution must pass every check" in report and "parameter_count" in report
+
+
+def test_a_mistake_that_passes_is_reported(tmp_path: Path) -> None:
+    quest = shutil.copytree(REPO / "quests" / "pytorch", tmp_path / "pytorch")
+    exercise = quest / "01-networks" / "01-nn-module" / "exercise"
+    (exercise / "mistakes" / "missing-activation.py").write_text((exercise / "solution.py").read_text())
+    console = Console(record=True, width=200)
+    assert check_content(tmp_path, console=console) == 1
+    assert "the mistake variant passes every check" in console.export_text()

@@ -21,7 +21,8 @@ from tests.helpers import csrf_headers
 
 pytestmark = pytest.mark.anyio
 URL = "/api/quests/pytorch/networks/nn-module/submit"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PLAIN_LIST = EXERCISE / "mistakes" / "layers-in-a-plain-list.py"
+FLOOD = 'for i in range(10_000_000):\n    print("parameter", i)\n'
 
 
 def verify_token(secret: str, token: str) -> dict:
@@ -52,14 +53,14 @@ async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -
             headers = await csrf_headers(http)
 
             # A mistake first: graded, diagnosed in the asked locale, no XP, no token.
-            wrong = (FIXTURES / "plain_list" / "submission.py").read_text()
+            wrong = PLAIN_LIST.read_text()
             r = await http.post(URL, json={"code": wrong, "locale": "ko"}, headers=headers)
             assert r.status_code == 200, r.text
             body = r.json()
             validate(body)
             assert body["status"] == "fail" and body["locale"] == "ko"
             assert body["xp_awarded"] == 0 and body["completion_token"] is None and body["attempts"] == 1
-            diagnosed = [t for t in body["tests"] if t["diagnosis"] == "plain_list"]
+            diagnosed = [t for t in body["tests"] if t["diagnosis"] == "layers-in-a-plain-list"]
             assert diagnosed and "nn.ModuleList" in diagnosed[0]["message"]
 
             # Then the solution: a pass, but not on the first try.
@@ -90,8 +91,7 @@ async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -
             assert body["status"] == "error" and "SyntaxError" in body["message"] and body["attempts"] == 1
 
             # Learner code that floods output is an error with the runner's reason, never a crash.
-            flood = (FIXTURES / "flood" / "submission.py").read_text()
-            r = await http.post(URL, json={"code": flood, "locale": "en"}, headers=headers)
+            r = await http.post(URL, json={"code": FLOOD, "locale": "en"}, headers=headers)
             assert r.status_code == 200 and r.json()["status"] == "error"
             assert "printed too much" in r.json()["message"]
 
@@ -107,7 +107,8 @@ async def test_submit_without_runner_is_503(client: httpx.AsyncClient, settings:
     r = await client.post("/api/quests/test/basics/first/submit", json={"code": "x = 2"}, headers=headers)
     assert r.status_code == 404
     checks = settings.quests_dir / "test" / "01-basics" / "01-first" / "exercise" / "checks.py"
-    checks.write_text("from questlab.grading.api import check\n")
+    checks.write_text("from questlab.grading.judge import check\n")
+    (checks.parent / "probe.py").write_text("from questlab.grading.sandbox import observation\n")
     from questlab.content.loader import load_catalog
 
     client.app.state.catalog = load_catalog(settings.quests_dir)  # type: ignore[attr-defined]
@@ -203,7 +204,7 @@ async def test_signed_in_first_try_is_counted_on_the_server(tmp_path: Path, sqli
             headers=headers,
         )
         assert r.status_code == 201, r.text
-        wrong = (FIXTURES / "plain_list" / "submission.py").read_text()
+        wrong = PLAIN_LIST.read_text()
         r = await http.post(URL, json={"code": wrong}, headers=headers)
         assert r.json()["status"] == "fail" and r.json()["attempts"] == 1
 

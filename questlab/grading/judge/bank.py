@@ -1,0 +1,195 @@
+"""Reference evidence per seed, made ahead of time in trusted runs.
+
+An :class:`Entry` holds one seed, the reference solution's observations on it
+and every mistake variant's evidence. Entries are made by running
+``solution.py`` and ``mistakes/*.py`` with the exercise's probe in the sandbox
+(trusted code, never beside learner code), kept in a small per-exercise
+:class:`GradingBank`, and used once: each submission gets a seed nobody has
+seen, and the learner's run costs no extra sandbox start when an entry is
+ready. When none is ready, the entry's runs start together with the learner's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from questlab.grading.judge.grade import (
+    ChecksBroken,
+    MistakeEvidence,
+    Report,
+    load_checks,
+    read_report,
+    run_checks,
+)
+from questlab.grading.judge.harness import probe_harness
+
+log = logging.getLogger("questlab.grading")
+
+#: Entries kept ready per exercise.
+BANK_SIZE = 2
+
+
+class GraderBroken(Exception):
+    """The reference solution does not run or does not pass its own checks on a seed."""
+
+
+@dataclass
+class Entry:
+    """One seed's trusted evidence.
+
+    Attributes:
+        seed: the seed, an int in ``[0, 2**63)``.
+        reference: the reference solution's decoded observations.
+        mistakes: each mistake variant's :class:`MistakeEvidence` (those that ran).
+    """
+
+    seed: int
+    reference: dict[str, Any]
+    mistakes: list[MistakeEvidence]
+
+
+def new_seed() -> int:
+    """A fresh seed from the operating system's CSPRNG."""
+    return secrets.randbits(63)
+
+
+def exercise_key(exercise: Any) -> str:
+    """A key that changes whenever the exercise's probe, checks, solution or mistakes change."""
+    digest = hashlib.sha256()
+    for part in (
+        exercise.probe or "",
+        exercise.checks or "",
+        exercise.solution,
+        *(m.name + "\0" + m.source for m in exercise.mistakes),
+    ):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return f"{exercise.path}:{digest.hexdigest()[:16]}"
+
+
+def judge_trusted(exercise: Any, result: Any, label: str) -> Report:
+    """Decode a trusted run's report; raise :class:`GraderBroken` when it is unusable."""
+    if getattr(result, "status", None) not in ("ok", "error"):
+        raise GraderBroken(f"{label} ended with {result.status}: {getattr(result, 'message', '')}")
+    report = read_report(getattr(result, "report", None))
+    if report.probe_error:
+        raise GraderBroken(f"probe.py raised on {label}:\n{report.probe_error}")
+    if report.problem:
+        raise GraderBroken(f"{label}: {report.problem} ({getattr(result, 'harness_error', None) or ''})")
+    return report
+
+
+async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Entry:
+    """Run the reference and every mistake variant with one seed and collect their evidence.
+
+    Args:
+        runner: a started :class:`questlab.runner.RunnerService`.
+        exercise: a :class:`questlab.content.model.Exercise` with ``probe`` and ``checks``.
+        seed: the seed (default: :func:`new_seed`).
+
+    Raises:
+        GraderBroken: the reference does not run cleanly or fails a check.
+        ChecksBroken: ``checks.py`` does not load, or raises on the reference's data.
+    """
+    seed = new_seed() if seed is None else seed
+    checks = load_checks(exercise.checks)
+    harness = probe_harness(exercise.probe, seed)
+    programs = [exercise.solution, *(m.source for m in exercise.mistakes)]
+    results = await asyncio.gather(*(runner.run(code, harness=harness) for code in programs))
+    reference = judge_trusted(exercise, results[0], "the reference solution")
+    if reference.learner_error or results[0].status != "ok":
+        raise GraderBroken(f"the reference solution raised: {reference.learner_error or results[0].status}")
+    outcomes = run_checks(
+        checks,
+        reference.observations,
+        reference.observations,
+        results[0].stdout,
+        exercise.solution,
+        trusted=True,
+    )
+    failing = [o for o in outcomes if not o.passed]
+    if failing:
+        from questlab.grading.messages import localize
+
+        reasons = "; ".join(
+            f"{o.check.name}: "
+            + localize(o.failure.key or "", o.failure.params, "en", text=o.failure.text or o.check.text)
+            for o in failing
+            if o.failure is not None
+        )
+        raise GraderBroken(f"the solution must pass every check but fails {reasons}")
+    evidence = []
+    for mistake, result in zip(exercise.mistakes, results[1:], strict=False):
+        try:
+            report = judge_trusted(exercise, result, f"mistake {mistake.name}")
+            judged = run_checks(
+                checks,
+                report.observations,
+                reference.observations,
+                result.stdout,
+                mistake.source,
+                trusted=True,
+            )
+        except (GraderBroken, ChecksBroken) as err:
+            log.error("mistake variant %s of %s cannot be used: %s", mistake.name, exercise.path, err)
+            continue
+        evidence.append(
+            MistakeEvidence.from_outcomes(mistake.name, judged, report.observations, result.stdout)
+        )
+    return Entry(seed, reference.observations, evidence)
+
+
+class GradingBank:
+    """Entries made ahead of time, per exercise, each used once.
+
+    Args:
+        runner: the server's :class:`questlab.runner.RunnerService`.
+        size: entries kept ready per exercise.
+    """
+
+    def __init__(self, runner: Any, size: int = BANK_SIZE) -> None:
+        self.runner = runner
+        self.size = size
+        self._ready: dict[str, deque[asyncio.Task[Entry]]] = {}
+
+    def _start(self, exercise: Any) -> asyncio.Task[Entry]:
+        seed = new_seed()
+        task = asyncio.get_running_loop().create_task(make_entry(self.runner, exercise, seed))
+        task.seed = seed  # type: ignore[attr-defined]
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved" noise
+        return task
+
+    def warm(self, exercise: Any) -> None:
+        """Start making entries for ``exercise`` until :attr:`size` are ready or in progress."""
+        key = exercise_key(exercise)
+        queue = self._ready.setdefault(key, deque())
+        while queue and queue[0].done() and queue[0].exception() is not None:
+            queue.popleft()  # a failed one (logged when taken) is not kept
+        while len(queue) < self.size:
+            queue.append(self._start(exercise))
+
+    def take(self, exercise: Any) -> tuple[int, asyncio.Task[Entry]]:
+        """Take one entry for a submission: ``(seed, task)``; the task may still be running.
+
+        The entry leaves the bank (a seed serves one submission); call :meth:`warm` once the
+        submission is judged to make its replacement without slowing the submission down.
+        """
+        key = exercise_key(exercise)
+        queue = self._ready.setdefault(key, deque())
+        while queue and queue[0].done() and queue[0].exception() is not None:
+            queue.popleft()
+        task = queue.popleft() if queue else self._start(exercise)
+        return task.seed, task  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Cancel every entry still being made."""
+        for queue in self._ready.values():
+            for task in queue:
+                task.cancel()
+        self._ready.clear()
