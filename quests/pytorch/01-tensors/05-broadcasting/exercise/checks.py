@@ -50,7 +50,7 @@ def expect_same_result(obs, name, call, atol=1e-5, rtol=1e-4, hint=None):
 def distances(obs):
     expect_same_result(obs, "distances", {
         "en": "`pairwise_distances(a, b)` with a (5, 3) and b (4, 3)",
-        "ko": "a (5, 3), b (4, 3)로 부른 `pairwise_distances(a, b)`",
+        "ko": "a가 (5, 3), b가 (4, 3)일 때 `pairwise_distances(a, b)`",
     })
 
 
@@ -58,7 +58,7 @@ def distances(obs):
 def distances_square(obs):
     expect_same_result(obs, "distances_square", {
         "en": "`pairwise_distances(a, b)` with a (4, 4) and b (4, 4)",
-        "ko": "a (4, 4), b (4, 4)로 부른 `pairwise_distances(a, b)`",
+        "ko": "a와 b가 (4, 4)일 때 `pairwise_distances(a, b)`",
     }, hint={
         "en": "With square inputs a wrong axis raises no error: check which axis each new `None` goes in.",
         "ko": "정사각형 입력에서는 축을 잘못 골라도 에러가 나지 않습니다. `None`을 어느 자리에 넣었는지 확인하세요.",
@@ -69,7 +69,7 @@ def distances_square(obs):
 def mse(obs):
     expect_same_result(obs, "mse", {
         "en": "`mse(pred, target)` with pred (6, 1) and target (6,)",
-        "ko": "pred (6, 1), target (6,)으로 부른 `mse(pred, target)`",
+        "ko": "pred가 (6, 1), target이 (6,)일 때 `mse(pred, target)`",
     })
 
 

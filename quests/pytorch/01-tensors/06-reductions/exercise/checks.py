@@ -65,7 +65,7 @@ def when_all_ones(hint):
 def softmax(obs):
     expect_same_result(obs, "softmax_batch", {
         "en": "`softmax(logits)` with logits (5, 4)",
-        "ko": "logits (5, 4)로 부른 `softmax(logits)`",
+        "ko": "logits가 (5, 4)일 때 `softmax(logits)`",
     }, hint={
         "en": "Each sample's probabilities over its classes (the last dim) must add up to 1.",
         "ko": "sample마다 class(마지막 dim)에 걸친 확률의 합이 1이어야 합니다.",
@@ -76,7 +76,7 @@ def softmax(obs):
 def softmax_single_sample(obs):
     expect_same_result(obs, "softmax_single", {
         "en": "`softmax(logits)` with a single sample, logits (1, 6)",
-        "ko": "sample 하나짜리 logits (1, 6)으로 부른 `softmax(logits)`",
+        "ko": "logits가 sample 하나짜리 (1, 6)일 때 `softmax(logits)`",
     }, hint=when_all_ones({
         "en": "Every value is 1.0: the softmax runs over the batch dim instead of the classes.",
         "ko": "값이 모두 1.0입니다. softmax가 class가 아니라 batch dim을 따라 계산되었습니다.",
@@ -87,7 +87,7 @@ def softmax_single_sample(obs):
 def softmax_leading_dims(obs):
     expect_same_result(obs, "softmax_sequence", {
         "en": "`softmax(logits)` with logits (2, 3, 5)",
-        "ko": "logits (2, 3, 5)로 부른 `softmax(logits)`",
+        "ko": "logits가 (2, 3, 5)일 때 `softmax(logits)`",
     }, hint={
         "en": "The classes are the last dim whatever comes before them: use `dim=-1`.",
         "ko": "앞에 dim이 몇 개 있든 class는 마지막 dim입니다. `dim=-1`을 쓰세요.",
@@ -98,7 +98,7 @@ def softmax_leading_dims(obs):
 def softmax_large_logits(obs):
     expect_same_result(obs, "softmax_large", {
         "en": "`softmax(logits)` with logits around 1000, (4, 6)",
-        "ko": "1000 근처의 logits (4, 6)으로 부른 `softmax(logits)`",
+        "ko": "logits가 1000 근처의 (4, 6)일 때 `softmax(logits)`",
     }, hint=when_not_finite({
         "en": "The result holds inf or nan: subtract each row's maximum before `exp`.",
         "ko": "결과에 inf나 nan이 있습니다. `exp` 전에 행마다 최댓값을 빼세요.",
@@ -109,11 +109,11 @@ def softmax_large_logits(obs):
 def log_softmax(obs):
     expect_same_result(obs, "log_softmax_batch", {
         "en": "`log_softmax(logits)` with logits (5, 4)",
-        "ko": "logits (5, 4)로 부른 `log_softmax(logits)`",
+        "ko": "logits가 (5, 4)일 때 `log_softmax(logits)`",
     })
     expect_same_result(obs, "log_softmax_sequence", {
         "en": "`log_softmax(logits)` with logits (2, 3, 5)",
-        "ko": "logits (2, 3, 5)로 부른 `log_softmax(logits)`",
+        "ko": "logits가 (2, 3, 5)일 때 `log_softmax(logits)`",
     })
 
 
@@ -122,7 +122,7 @@ def log_softmax_large_logits(obs):
     # Values here are up to a few hundred in size: a looser absolute tolerance for float32.
     expect_same_result(obs, "log_softmax_large", {
         "en": "`log_softmax(logits)` with logits around 1000, (4, 6)",
-        "ko": "1000 근처의 logits (4, 6)으로 부른 `log_softmax(logits)`",
+        "ko": "logits가 1000 근처의 (4, 6)일 때 `log_softmax(logits)`",
     }, atol=1e-3, hint=when_not_finite({
         "en": "The result holds inf or nan, but the exact answers are finite, even for a class 300 below "
         "the others: shift by the maximum and stay in log space, `shifted - log(sum(exp(shifted)))`.",

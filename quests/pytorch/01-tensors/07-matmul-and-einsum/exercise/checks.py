@@ -56,9 +56,9 @@ SQUARE = {
 }
 
 INPUTS = {
-    "batched": ("q (2, 5, 4) and k (2, 3, 4)", "q (2, 5, 4), k (2, 3, 4)"),
-    "heads": ("q (2, 3, 5, 4) and k (2, 3, 6, 4)", "q (2, 3, 5, 4), k (2, 3, 6, 4)"),
-    "cube": ("q (3, 3, 3) and k (3, 3, 3)", "q (3, 3, 3), k (3, 3, 3)"),
+    "batched": ("q (2, 5, 4) and k (2, 3, 4)", "q가 (2, 5, 4), k가 (2, 3, 4)"),
+    "heads": ("q (2, 3, 5, 4) and k (2, 3, 6, 4)", "q가 (2, 3, 5, 4), k가 (2, 3, 6, 4)"),
+    "cube": ("q (3, 3, 3) and k (3, 3, 3)", "q와 k가 (3, 3, 3)"),
 }
 
 
@@ -66,7 +66,7 @@ def scores(obs, function, kind, hint=None):
     en, ko = INPUTS[kind]
     expect_same_result(obs, f"{function.split('_')[1]}_{kind}", {
         "en": f"`{function}(q, k)` with {en}",
-        "ko": f"{ko}로 부른 `{function}(q, k)`",
+        "ko": f"{ko}일 때 `{function}(q, k)`",
     }, hint=hint)
 
 
