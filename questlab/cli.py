@@ -137,6 +137,59 @@ def users_create(
     console.print(f"[green]Created[/] {summary}")
 
 
+@app.command("regrade")
+def regrade(
+    lesson: Annotated[str, typer.Argument(help="QUEST/CHAPTER/LESSON, e.g. pytorch/networks/nn-module.")],
+) -> None:
+    """Re-judge the stored submissions of one exercise with its current checks; notify flipped learners.
+
+    XP already earned stays; a submission that now passes records the pass.
+    """
+    import asyncio
+
+    from questlab.content.loader import load_catalog
+    from questlab.db import Database
+    from questlab.grading.judge.bank import GraderBroken
+    from questlab.progress.regrade import regrade_lesson
+    from questlab.runner import RunnerService
+
+    settings = Settings()
+    parts = lesson.strip("/").split("/")
+    if len(parts) != 3:
+        err_console.print(
+            "[red]Give the exercise as QUEST/CHAPTER/LESSON, e.g. pytorch/networks/nn-module[/]"
+        )
+        raise typer.Exit(2)
+    catalog = load_catalog(settings.quests_dir, preview=settings.preview)
+    quest = catalog.quests.get(parts[0])
+    found = quest.find(parts[1], parts[2]) if quest else None
+    if found is None or found.exercise is None or not found.exercise.graded:
+        err_console.print(f"[red]No graded exercise at {lesson}[/]")
+        raise typer.Exit(2)
+    database = Database(settings.resolved_database_url())
+
+    async def run() -> object:
+        runner = RunnerService(slots=settings.runner_slots, queue_size=64, sandbox=settings.sandbox)
+        await runner.start()
+        try:
+            return await regrade_lesson(database, quest, found, runner)
+        finally:
+            await runner.close()
+
+    try:
+        report = asyncio.run(run())
+    except GraderBroken as broken:
+        err_console.print(f"[red]The exercise's reference solution does not pass its checks: {broken}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+    console.print(
+        f"regraded {report.judged} submission(s) of {lesson}: {len(report.now_pass)} now pass, "
+        f"{len(report.now_fail)} no longer pass (XP kept), {report.unchanged} unchanged; "
+        "the learners whose result changed were notified"
+    )
+
+
 @app.command("settings")
 def show_settings() -> None:
     """List every setting with its environment variable, current value and description."""

@@ -36,3 +36,48 @@ def test_no_merge_conflict_markers():
         if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in text.splitlines()):
             marked.append(name)
     assert marked == []
+
+
+def _imports(path) -> set[str]:  # type: ignore[no-untyped-def]
+    """Every ``questlab.*`` module a file imports, lazily or not."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("questlab"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("questlab"))
+    return found
+
+
+def test_web_modules_import_no_circle():
+    """pages, community pages and APIs share questlab.web.pagekit instead of importing each other."""
+    web = REPO_DIR / "questlab" / "web"
+    graph = {
+        f"questlab.web.{p.stem}": {m for m in _imports(p) if m.startswith("questlab.web.")}
+        for p in web.glob("*.py")
+    }
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for dep in graph.get(start, ()):
+            if dep == goal or (dep not in seen and reaches(dep, goal, seen | {dep})):
+                return True
+        return False
+
+    circular = sorted(m for m in graph if reaches(m, m, {m}))
+    assert not circular, f"import circle through {circular}"
+
+
+def test_the_judge_never_imports_the_sandbox_side():
+    """Verdicts are made by code that shares nothing with what runs in the learner's process."""
+    judge = REPO_DIR / "questlab" / "grading" / "judge"
+    offenders = {
+        p.name: m for p in judge.glob("*.py") for m in _imports(p) if m.startswith("questlab.grading.sandbox")
+    }
+    assert not offenders, offenders
+    sandbox = REPO_DIR / "questlab" / "grading" / "sandbox"
+    allowed = {m for p in sandbox.glob("*.py") for m in _imports(p)} - {
+        f"questlab.grading.sandbox{s}" for s in ("", ".inputs", ".wire", ".observe", ".driver")
+    }
+    assert not allowed, f"the sandbox side may only import itself (it travels alone): {allowed}"

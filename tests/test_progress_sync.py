@@ -387,6 +387,7 @@ def test_migrations_chain(database_url: str):
 
     script = ScriptDirectory.from_config(alembic_config(database_url))
     assert [(r.revision, r.down_revision) for r in script.walk_revisions()] == [
+        ("0005", "0004"),
         ("0004", "0003"),
         ("0003", "0002"),
         ("0002", "0001"),

@@ -214,27 +214,57 @@ def unread_count(session: Session, user_id: int) -> int:
 
 def list_notifications(session: Session, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
     """Newest notifications of ``user_id``: dicts with ``id``, ``kind``, ``read``, ``created_at``,
-    ``comment_id``, ``author`` (display name), ``excerpt``, ``quest``, ``chapter``, ``lesson`` and ``url``."""
+    ``comment_id``, ``author`` (display name), ``excerpt``, ``quest``, ``chapter``, ``lesson`` and ``url``.
+
+    ``kind`` is ``reply`` or ``comment`` for a comment where they follow replies, ``regrade`` for a
+    submission whose result changed when its exercise's checks changed (then ``comment_id`` and
+    ``author`` are ``None``, ``status`` is the new result and ``submission_id`` is set).
+    """
+    from questlab.db.models import Submission
+
     rows = session.execute(
-        select(Notification, Comment, User)
-        .join(Comment, Comment.id == Notification.comment_id)
-        .join(User, User.id == Comment.user_id)
+        select(Notification, Comment, User, Submission)
+        .outerjoin(Comment, Comment.id == Notification.comment_id)
+        .outerjoin(User, User.id == Comment.user_id)
+        .outerjoin(Submission, Submission.id == Notification.submission_id)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     ).all()
     out = []
-    for note, comment, author in rows:
+    for note, comment, author, submission in rows:
+        if comment is None and submission is None:
+            continue
+        base = {
+            "id": note.id,
+            "kind": note.kind,
+            "read": note.read_at is not None,
+            "created_at": iso(note.created_at),
+        }
+        if comment is None:
+            chapter, _, lesson = submission.lesson_key.partition("/")
+            out.append(
+                {
+                    **base,
+                    "comment_id": None,
+                    "author": None,
+                    "excerpt": "",
+                    "quest": submission.quest,
+                    "chapter": chapter,
+                    "lesson": lesson,
+                    "status": submission.status,
+                    "submission_id": submission.id,
+                    "url": f"/quests/{submission.quest}/{submission.lesson_key}/#exercise",
+                }
+            )
+            continue
         gone = comment.deleted_at is not None or comment.hidden
         text = "" if gone else " ".join(comment.body.split())
         out.append(
             {
-                "id": note.id,
-                "kind": note.kind,
-                "read": note.read_at is not None,
-                "created_at": iso(note.created_at),
+                **base,
                 "comment_id": comment.id,
-                "author": None if gone else author.display_name,
+                "author": None if gone or author is None else author.display_name,
                 "excerpt": text if len(text) <= 140 else text[:140] + "…",
                 "quest": comment.quest,
                 "chapter": comment.chapter,
@@ -243,6 +273,11 @@ def list_notifications(session: Session, user_id: int, limit: int = 50) -> list[
             }
         )
     return out
+
+
+def submission_regraded(session: Session, submission_id: int, user_id: int) -> None:
+    """Tell ``user_id`` that their submission ``submission_id`` has a new result (kind ``regrade``)."""
+    session.add(Notification(user_id=user_id, submission_id=submission_id, kind="regrade"))
 
 
 def mark_read(session: Session, user_id: int, ids: list[int] | None = None) -> int:

@@ -103,7 +103,10 @@ def graded_exercises(catalog: Catalog) -> list[tuple[str, object]]:
     ]
 
 
-async def _run_all(jobs: list[Job], exercises: list[tuple[str, object]], progress: Progress) -> list[str]:
+async def _run_all(
+    jobs: list[Job], exercises: list[tuple[str, object]], progress: Progress
+) -> tuple[list[str], list[str]]:
+    """Run every job and verify every exercise; return (the jobs' problems, the exercises' problems)."""
     from questlab.grading.judge.verify import verify_exercise
     from questlab.runner import RunLimits, RunnerService
 
@@ -115,6 +118,7 @@ async def _run_all(jobs: list[Job], exercises: list[tuple[str, object]], progres
     await runner.start()
     task = progress.add_task("running code", total=len(jobs) + len(exercises))
     problems: list[str] = []
+    exercise_problems: list[str] = []
     try:
 
         async def one(job: Job) -> None:
@@ -125,7 +129,7 @@ async def _run_all(jobs: list[Job], exercises: list[tuple[str, object]], progres
             progress.advance(task)
 
         async def exercise(label: str, item: object) -> None:
-            problems.extend(await verify_exercise(runner, item, label))
+            exercise_problems.extend(await verify_exercise(runner, item, label))
             progress.advance(task)
 
         await asyncio.gather(
@@ -133,7 +137,7 @@ async def _run_all(jobs: list[Job], exercises: list[tuple[str, object]], progres
         )
     finally:
         await runner.close()
-    return problems
+    return problems, exercise_problems
 
 
 def run_content(catalog: Catalog, console: Console) -> int:
@@ -154,11 +158,14 @@ def run_content(catalog: Catalog, console: Console) -> int:
         console=console,
         transient=True,
     ) as progress:
-        problems = asyncio.run(_run_all(jobs, exercises, progress))
-    for problem in problems:
+        problems, exercise_problems = asyncio.run(_run_all(jobs, exercises, progress))
+    for problem in problems + exercise_problems:
         console.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
-    console.print(
-        f"ran {len(jobs)} code block(s) and checked {len(exercises)} graded exercise(s) "
-        f"(solution, starter, mistake variants): {len(problems)} problem(s)"
-    )
-    return len(problems)
+    console.print(f"ran {len(jobs)} code block(s): {len(jobs) - len(problems)} as documented", soft_wrap=True)
+    if exercises:
+        console.print(
+            f"checked {len(exercises)} graded exercise(s) (solution twice, starter, each mistake variant): "
+            f"{len(exercise_problems)} problem(s)",
+            soft_wrap=True,
+        )
+    return len(problems) + len(exercise_problems)

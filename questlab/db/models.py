@@ -174,14 +174,20 @@ class Subscription(Base):
 
 
 class Notification(Base):
-    """An in-app notification: ``comment_id`` was posted where ``user_id`` follows replies."""
+    """An in-app notification of ``user_id``: kind ``reply`` (``comment_id`` was posted where they follow
+    replies) or ``regrade`` (``submission_id``'s result changed when its exercise's checks changed)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), nullable=True
+    )
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), nullable=True
+    )
     kind: Mapped[str] = mapped_column(String(20), default="reply")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -227,3 +233,48 @@ class ProblemReport(Base):
     )
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- graded submissions and editor drafts ---
+
+
+class Submission(Base):
+    """A graded submission of a signed-in learner, kept for their history, for regrading and analytics.
+
+    ``lesson_key`` is ``<chapter>/<lesson>``; ``results_json`` the results JSON shown to the learner
+    (docs/grading.md); ``diagnoses`` the mistake or diagnosis names, comma-separated; ``duration_ms``
+    submit-to-verdict time; ``checks_version`` a hash of the exercise's probe, checks, solution and
+    mistakes at grading time. ``regraded_at`` is set when ``questlab regrade`` re-judged it.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_user_lesson", "user_id", "quest", "lesson_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quest: Mapped[str] = mapped_column(String(80))
+    lesson_key: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    results_json: Mapped[str] = mapped_column(Text)
+    diagnoses: Mapped[str] = mapped_column(String(500), default="")
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    checks_version: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    regraded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ExerciseDraft(Base):
+    """The editor draft of a signed-in learner for one exercise, so it follows them to another device."""
+
+    __tablename__ = "exercise_drafts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "quest", "lesson_key", name="uq_exercise_drafts_user_quest_lesson"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quest: Mapped[str] = mapped_column(String(80))
+    lesson_key: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -234,10 +234,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{assigned}번째 줄에서 대입됩니다. `super().__init__()`를 `__init__` 맨 위로 옮기세요.",
     },
     "diag_plain_tensor": {
-        "en": "`self.{attr}` is a plain tensor (shape {shape}), not an nn.Parameter, so parameters() does "
+        "en": "`self.{attr}` is a plain tensor[[ (shape {shape})]], not an nn.Parameter, so parameters() does "
         "not include it and an optimizer would never update it. Wrap it: "
         "`self.{attr} = nn.Parameter(...)`, or use an nn.Linear layer.",
-        "ko": "`self.{attr}`이 nn.Parameter가 아닌 평범한 tensor(shape {shape})라서 parameters()에 "
+        "ko": "`self.{attr}`이 nn.Parameter가 아닌 평범한 tensor[[(shape {shape})]]라서 parameters()에 "
         "포함되지 않고 optimizer가 갱신하지도 않습니다. `self.{attr} = nn.Parameter(...)`로 감싸거나 "
         "nn.Linear layer를 쓰세요.",
     },

@@ -17,7 +17,7 @@ from questlab.accounts.deps import SESSION_COOKIE, current_user
 from questlab.accounts.mail import send_email
 from questlab.db.models import User
 from questlab.web.csrf import check_form_token
-from questlab.web.pages import page, request_locale
+from questlab.web.pagekit import page, request_locale
 from questlab.web.render import gettext
 
 log = logging.getLogger("questlab.accounts")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from questlab.web.i18n import translations
-from questlab.web.pages import request_locale
+from questlab.web.pagekit import request_locale
 from questlab.web.ratelimit import RateLimiter, visitor_key
 
 MAX_CODE_CHARS = 100_000

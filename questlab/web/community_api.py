@@ -20,7 +20,7 @@ from questlab.community.common import LessonRef
 from questlab.community.errors import CommunityError
 from questlab.db.models import User
 from questlab.progress.store import record_comment
-from questlab.web.pages import get_lesson, get_quest, request_locale
+from questlab.web.pagekit import get_lesson, get_quest, request_locale
 
 
 class CommentIn(BaseModel):

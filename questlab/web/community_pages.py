@@ -22,7 +22,7 @@ from questlab.db.models import User
 from questlab.progress.store import record_comment
 from questlab.web.community_api import limits, mailing, submit_report, wake_mailer
 from questlab.web.csrf import check_form_token
-from questlab.web.pages import get_lesson, page, request_locale
+from questlab.web.pagekit import get_lesson, page, request_locale
 from questlab.web.render import gettext
 
 
@@ -37,15 +37,6 @@ CATEGORY_LABELS = {
     "wrong-explanation": _("Wrong explanation"),
     "other": _("Other"),
 }
-
-
-def header_unread(request: Request) -> int | None:
-    """Unread notifications of the signed-in visitor for the header, or ``None`` when signed out."""
-    user = current_user(request)
-    if user is None:
-        return None
-    with request.app.state.db.session() as session:
-        return notify.unread_count(session, user.id)
 
 
 def discussion(request: Request, quest: Quest, lesson: Lesson) -> dict[str, Any]:

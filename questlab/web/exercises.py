@@ -1,24 +1,16 @@
-"""``POST /api/quests/{quest}/{chapter}/{lesson}/submit``: grade a submission, award XP, sign the pass.
+"""Exercise endpoints: submit for grading, the learner's submission history, and the synced editor draft.
 
-First try is decided on the server. For a signed-in learner the number of
-graded submissions per exercise is kept in the database (an ``attempts``
-progress fact), so clearing cookies changes nothing. For a visitor it comes
-from a signed cookie, ``questlab_attempts``: per exercise (a short hash of
-quest and lesson key) the number of graded submissions and whether one passed.
-A submission is a first try when none was counted before it. Runner refusals
-(busy, rate limit) do not count. A visitor who clears cookies starts over: the
-cookie carries no identity, and all it can fool is that browser's own progress.
+``POST /api/quests/{quest}/{chapter}/{lesson}/submit`` grades a submission
+(questlab.grading.judge: observations from the sandbox, verdicts here) and lets
+:mod:`questlab.progress.exercises` decide attempts, first try, XP and the
+completion token. This module only translates HTTP.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import logging
-from datetime import UTC, datetime
-from typing import Literal
+import time
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -26,22 +18,29 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from questlab.accounts.deps import current_user
-from questlab.content.model import Quest
-from questlab.grading.judge.bank import GraderBroken
+from questlab.db.models import User
+from questlab.grading.judge.bank import GraderBroken, exercise_key
 from questlab.grading.judge.grade import ChecksBroken
 from questlab.grading.judge.harness import probe_harness
 from questlab.grading.judge.results import RESULTS_VERSION, grade, syntax_results
 from questlab.grading.messages import localize
-from questlab.progress.store import record_exercise_attempt, record_exercise_pass
-from questlab.progress.tokens import sign_exercise_pass
+from questlab.progress.exercises import (
+    DRAFT_MAX_CHARS,
+    award_submission,
+    decode_attempts,
+    encode_attempts,
+    get_submission,
+    list_submissions,
+    load_draft,
+    record_submission,
+    save_draft,
+)
 from questlab.web.api_run import MAX_CODE_CHARS, run_budget
-from questlab.web.pages import get_lesson, request_locale
+from questlab.web.pagekit import get_lesson, request_locale
 
 log = logging.getLogger("questlab.grading")
 
 ATTEMPTS_COOKIE = "questlab_attempts"
-#: Exercises remembered in the cookie (oldest forgotten first) to stay under browsers' 4 KB.
-ATTEMPTS_MAX = 150
 
 
 class Submission(BaseModel):
@@ -51,48 +50,45 @@ class Submission(BaseModel):
     locale: Literal["ko", "en"] | None = Field(default=None, description="Language of the messages.")
 
 
-def _sign(secret: str, payload: str) -> str:
-    message = b"questlab attempts v1\x00" + payload.encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode()
+class Draft(BaseModel):
+    """Body of a draft update."""
+
+    code: str = Field(max_length=DRAFT_MAX_CHARS, description="The editor's content.")
 
 
-def exercise_xp(quest: Quest, first_try: bool) -> int:
-    """XP for a visitor's first pass: the quest's ``[xp] exercise``, plus the first-try bonus."""
-    xp = quest.config.xp
-    return int(xp.exercise + (xp.first_try_bonus if first_try else 0))
+def _refused(message: str, locale: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"version": RESULTS_VERSION, "status": "error", "locale": locale, "tests": [], "message": message}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def read_attempts(request: Request) -> dict[str, list[int]]:
-    """The visitor's ``{exercise hash: [attempts, passed]}``; empty when missing or tampered with."""
-    raw = request.cookies.get(ATTEMPTS_COOKIE, "")
-    payload, _, signature = raw.rpartition(".")
-    if not payload or not hmac.compare_digest(_sign(request.app.state.secret_key, payload), signature):
-        return {}
+async def _judge(
+    request: Request, quest: Any, lesson: Any, code: str, locale: str
+) -> dict[str, Any] | JSONResponse:
+    """The results JSON for ``code``, or a refusal response (busy, grader broken)."""
+    from questlab.runner import RunnerBusy
+
+    results = syntax_results(code, locale)  # decided here: nothing needs to run
+    if results is not None:
+        return results
+    exercise = lesson.exercise
+    bank = request.app.state.grading_bank
+    seed, entry_task = bank.take(exercise)
     try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-        return {str(k): [int(v[0]), int(v[1])] for k, v in data.items()}
-    except (ValueError, TypeError, IndexError, AttributeError):
-        return {}
-
-
-def write_attempts(request: Request, response: JSONResponse, attempts: dict[str, list[int]]) -> None:
-    """Store ``attempts`` in the signed cookie."""
-    items = list(attempts.items())[-ATTEMPTS_MAX:]
-    payload = base64.urlsafe_b64encode(json.dumps(dict(items), separators=(",", ":")).encode()).decode()
-    response.set_cookie(
-        ATTEMPTS_COOKIE,
-        f"{payload}.{_sign(request.app.state.secret_key, payload)}",
-        max_age=365 * 86400,
-        samesite="lax",
-        httponly=True,
-        secure=request.app.state.settings.https,
-    )
-
-
-def exercise_hash(quest: str, lesson_key: str) -> str:
-    """Short stable key of an exercise in the attempts cookie."""
-    return hashlib.sha256(f"{quest}/{lesson_key}".encode()).hexdigest()[:10]
+        result = await request.app.state.runner.run(code, harness=probe_harness(exercise.probe, seed))
+        entry = await entry_task
+    except RunnerBusy as busy:
+        entry_task.cancel()
+        retry = str(max(1, round(busy.retry_after_s)))
+        return _refused(localize("run_busy", None, locale), locale, 503, {"Retry-After": retry})
+    except (GraderBroken, ChecksBroken) as broken:
+        log.error("the reference evidence of %s/%s cannot be made: %s", quest.slug, lesson.key, broken)
+        return _refused(localize("grader_broken", None, locale), locale, 500)
+    finally:
+        bank.warm(exercise)  # the next submission's seed, made after this one's run
+    results = grade(exercise, entry, result, code, locale)
+    if grader_error := results.pop("grader_error", None):
+        log.error("checks of %s/%s failed:\n%s", quest.slug, lesson.key, grader_error)
+    return results
 
 
 async def submit(
@@ -102,88 +98,112 @@ async def submit(
 
     Returns:
         The grading results JSON (docs/grading.md) plus ``xp_awarded``, ``first_try``,
-        ``attempts`` and ``completion_token`` (a signed token for a visitor's pass, else null).
-        404 when the lesson has no graded exercise; 503 when the runner is off or busy.
+        ``attempts``, ``completion_token`` (a signed token for a visitor's pass, else null) and
+        ``submission_id`` (a signed-in learner's stored submission, else null).
+        404 when the lesson has no graded exercise; 503 when the runner is off or busy;
+        429 over the run budget.
     """
     quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
     exercise = lesson.exercise
     if exercise is None or not exercise.graded:
         raise HTTPException(404, "this lesson has no graded exercise")
     locale = body.locale or request_locale(request)
-    runner = request.app.state.runner
-    if runner is None:
+    if request.app.state.runner is None:
         raise HTTPException(503, "the code runner is not running on this server")
-    from questlab.runner import RunnerBusy
-
     wait = run_budget(request)  # one budget for runs and submissions
     if wait:
         seconds = max(1, round(wait))
-        refused = {
-            "version": RESULTS_VERSION,
-            "status": "error",
-            "locale": locale,
-            "tests": [],
-            "message": localize("rate_limited", {"seconds": seconds}, locale),
-        }
-        return JSONResponse(refused, status_code=429, headers={"Retry-After": str(seconds)})
+        message = localize("rate_limited", {"seconds": seconds}, locale)
+        return _refused(message, locale, 429, {"Retry-After": str(seconds)})
 
-    results = syntax_results(body.code, locale)  # decided here: nothing needs to run
-    if results is None:
-        bank = request.app.state.grading_bank
-        seed, entry_task = bank.take(exercise)
-        try:
-            result = await runner.run(body.code, harness=probe_harness(exercise.probe, seed))
-        except RunnerBusy as busy:
-            refused = {
-                "version": RESULTS_VERSION,
-                "status": "error",
-                "locale": locale,
-                "tests": [],
-                "message": localize("run_busy", None, locale),
-            }
-            retry = str(max(1, round(busy.retry_after_s)))
-            return JSONResponse(refused, status_code=503, headers={"Retry-After": retry})
-        try:
-            entry = await entry_task
-        except (GraderBroken, ChecksBroken, RunnerBusy) as broken:
-            log.error("the reference evidence of %s/%s cannot be made: %s", quest.slug, lesson.key, broken)
-            refused = {
-                "version": RESULTS_VERSION,
-                "status": "error",
-                "locale": locale,
-                "tests": [],
-                "message": localize("grader_broken", None, locale),
-            }
-            return JSONResponse(refused, status_code=500)
-        finally:
-            bank.warm(exercise)  # the next submission's seed, made after this one's run
-        results = grade(exercise, entry, result, body.code, locale)
-        if grader_error := results.pop("grader_error", None):
-            log.error("checks of %s/%s failed:\n%s", quest.slug, lesson.key, grader_error)
-
-    attempts = read_attempts(request)
-    key = exercise_hash(quest.slug, lesson.key)
-    before, passed_before = attempts.pop(key, [0, 0])
+    started = time.perf_counter()
+    results = await _judge(request, quest, lesson, body.code, locale)
+    if isinstance(results, JSONResponse):
+        return results
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    secret = request.app.state.secret_key
+    attempts = decode_attempts(request.cookies.get(ATTEMPTS_COOKIE, ""), secret)
     passed = results["status"] == "pass"
-    attempts[key] = [before + 1, int(passed_before or passed)]
-
-    xp, token = 0, None
     user = current_user(request)
+    submission_id = None
     if user is not None:
-        # A signed-in learner's count lives on the server; the cookie can only raise it, never reset it.
         with request.app.state.db.session() as session:
-            before = max(before, record_exercise_attempt(session, user.id, quest, lesson.key))
-            first_try = before == 0
-            if passed:
-                xp = record_exercise_pass(session, user.id, quest, lesson.key, first_try)
-    else:
-        first_try = before == 0
-        if passed:
-            xp = 0 if passed_before else exercise_xp(quest, first_try)
-            token = sign_exercise_pass(
-                request.app.state.secret_key, quest.slug, lesson.key, first_try, datetime.now(UTC)
+            award = award_submission(session, user.id, quest, lesson.key, passed, attempts, secret)
+            submission_id = record_submission(
+                session,
+                user.id,
+                quest.slug,
+                lesson.key,
+                body.code,
+                results,
+                duration_ms,
+                exercise_key(exercise),
             )
-    results.update(xp_awarded=xp, first_try=first_try and passed, attempts=before + 1, completion_token=token)
+    else:
+        award = award_submission(None, None, quest, lesson.key, passed, attempts, secret)
+    results.update(
+        xp_awarded=award.xp,
+        first_try=award.first_try,
+        attempts=award.attempts,
+        completion_token=award.completion_token,
+        submission_id=submission_id,
+    )
     response = JSONResponse(results)
-    write_attempts(request, response, attempts)
+    response.set_cookie(
+        ATTEMPTS_COOKIE,
+        encode_attempts(attempts, secret),
+        max_age=365 * 86400,
+        samesite="lax",
+        httponly=True,
+        secure=request.app.state.settings.https,
+    )
     return response
+
+
+def _signed_in(request: Request) -> User:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in to keep submissions and drafts")
+    return user
+
+
+async def submissions(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> JSONResponse:
+    """``GET .../submissions``: the signed-in learner's submissions of this exercise, newest first
+    (``{"submissions": [{"id", "created_at", "status", "passed", "total", "diagnoses", "regraded"}]}``).
+    401 when signed out."""
+    quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
+    user = _signed_in(request)
+    with request.app.state.db.session() as session:
+        return JSONResponse({"submissions": list_submissions(session, user.id, quest.slug, lesson.key)})
+
+
+async def submission(request: Request, submission_id: int) -> JSONResponse:
+    """``GET /api/submissions/{id}``: one of the learner's own submissions with ``code`` and ``results``.
+    404 for anyone else's (and for unknown ids), 401 when signed out."""
+    user = _signed_in(request)
+    with request.app.state.db.session() as session:
+        found = get_submission(session, user.id, submission_id)
+    if found is None:
+        raise HTTPException(404)
+    return JSONResponse(found)
+
+
+async def get_draft(request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str) -> JSONResponse:
+    """``GET .../draft``: ``{"draft": {"code", "updated_at"} | null}`` of the signed-in learner."""
+    quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
+    user = _signed_in(request)
+    with request.app.state.db.session() as session:
+        return JSONResponse({"draft": load_draft(session, user.id, quest.slug, lesson.key)})
+
+
+async def put_draft(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str, body: Draft
+) -> JSONResponse:
+    """``PUT .../draft``: keep the editor's content for the signed-in learner; ``{"updated_at"}``."""
+    quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
+    if lesson.exercise is None:
+        raise HTTPException(404, "this lesson has no exercise")
+    user = _signed_in(request)
+    with request.app.state.db.session() as session:
+        at = save_draft(session, user.id, quest.slug, lesson.key, body.code)
+    return JSONResponse({"updated_at": at.isoformat()})

@@ -14,7 +14,7 @@ from questlab.db.models import User
 from questlab.progress import store
 from questlab.progress.engine import QuestProgress
 from questlab.progress.facts import local_day
-from questlab.web.pages import page, request_locale
+from questlab.web.pagekit import page, request_locale
 
 
 def all_progress(request: Request, user: User) -> dict[str, QuestProgress]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from questlab.grading.judge.grade import load_checks
 from questlab.settings import Settings
 from tests.grading.conftest import EXERCISE, REPO
 
 pytestmark = pytest.mark.browser
 LESSON = "/quests/pytorch/networks/nn-module/?lang=en"
-FIXTURES = Path(__file__).resolve().parent.parent / "grading" / "fixtures"
 
 
 @pytest.fixture
@@ -84,7 +83,7 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     assert "MLP" in output.locator("[data-module-explorer]").inner_text()
 
     # Submit a mistake: its diagnosis shows.
-    set_code(page, (FIXTURES / "plain_list" / "submission.py").read_text())
+    set_code(page, (EXERCISE / "mistakes" / "layers-in-a-plain-list.py").read_text())
     page.click("[data-action=submit]")
     page.wait_for_selector(".results-summary", timeout=30_000)
     assert "nn.ModuleList" in page.inner_text("[data-results]")
@@ -99,7 +98,8 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     set_code(page, solution)
     page.click("[data-action=submit]")
     page.wait_for_selector(".results-pass", timeout=30_000)
-    assert page.locator(".check-pass").count() == 9 and page.locator(".check-fail").count() == 0
+    checks = len(load_checks((EXERCISE / "checks.py").read_text()))
+    assert page.locator(".check-pass").count() == checks and page.locator(".check-fail").count() == 0
 
     # Reload: the draft is still there.
     set_code(page, "# my draft\n" + solution)

@@ -276,10 +276,11 @@ def expect_buffers(
     _compare_shapes("wrong_buffers", {r[0]: _shape(r[1]) for r in rows}, expected)
     transient = set(non_persistent)
     for name, _, persistent in rows:
+        params = {"name": name, "attr": name.rpartition(".")[2]}  # the sentences show register_buffer(attr)
         if persistent and name in transient:
-            raise CheckFailed("buffer_should_not_persist", params={"name": name})
+            raise CheckFailed("buffer_should_not_persist", params=params)
         if not persistent and name not in transient:
-            raise CheckFailed("buffer_should_persist", params={"name": name})
+            raise CheckFailed("buffer_should_persist", params=params)
 
 
 def expect_total(desc: Any, total: int) -> None:

@@ -140,9 +140,24 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
             log.error("mistake variant %s of %s cannot be used: %s", mistake.name, exercise.path, err)
             continue
         evidence.append(
-            MistakeEvidence.from_outcomes(mistake.name, judged, report.observations, result.stdout)
+            MistakeEvidence.from_outcomes(
+                mistake.name, judged, report.observations, result.stdout, results[0].stdout
+            )
         )
     return Entry(seed, reference.observations, evidence)
+
+
+class _Limited:
+    """A runner whose trusted runs take at most ``width`` places at once, so that making entries in
+    the background never fills the runner's queue that learners' runs wait in."""
+
+    def __init__(self, runner: Any, width: int) -> None:
+        self.runner = runner
+        self.gate = asyncio.Semaphore(width)
+
+    async def run(self, code: str, **kwargs: Any) -> Any:
+        async with self.gate:
+            return await self.runner.run(code, **kwargs)
 
 
 class GradingBank:
@@ -151,10 +166,11 @@ class GradingBank:
     Args:
         runner: the server's :class:`questlab.runner.RunnerService`.
         size: entries kept ready per exercise.
+        width: trusted runs in flight at once, over all exercises.
     """
 
-    def __init__(self, runner: Any, size: int = BANK_SIZE) -> None:
-        self.runner = runner
+    def __init__(self, runner: Any, size: int = BANK_SIZE, width: int = 2) -> None:
+        self.runner = _Limited(runner, width)
         self.size = size
         self._ready: dict[str, deque[asyncio.Task[Entry]]] = {}
 

@@ -145,8 +145,21 @@ def run_checks(
     return outcomes
 
 
-def _value(report_obs: dict[str, Any], stdout: str, name: str) -> Any:
-    return stdout if name == "$stdout" else report_obs.get(name)
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def _printed_evidence(stdout: str, reference_stdout: str) -> dict[str, list[str]]:
+    """What a mistake's output shows against the reference's: lines only it prints, lines it lacks."""
+    mine, theirs = _lines(stdout), _lines(reference_stdout)
+    return {"extra": [x for x in mine if x not in theirs], "missing": [x for x in theirs if x not in mine]}
+
+
+def _printed_matches(evidence: dict[str, list[str]], stdout: str) -> bool:
+    """A program shows a mistake's printed evidence when it prints the mistake's extra lines and lacks
+    the lines the mistake lacks; anything else it prints does not matter."""
+    printed = set(_lines(stdout))
+    return all(x in printed for x in evidence["extra"]) and not any(x in printed for x in evidence["missing"])
 
 
 @dataclass
@@ -159,19 +172,35 @@ class MistakeEvidence:
 
     @classmethod
     def from_outcomes(
-        cls, name: str, outcomes: list[Outcome], observations: dict[str, Any], stdout: str
+        cls,
+        name: str,
+        outcomes: list[Outcome],
+        observations: dict[str, Any],
+        stdout: str,
+        reference_stdout: str = "",
     ) -> MistakeEvidence:
-        """Collect the evidence of a mistake variant's judged run."""
+        """Collect the evidence of a mistake variant's judged run.
+
+        Printed output (``"$stdout"``) is kept as the lines that differ from the reference's output
+        (:func:`_printed_evidence`), so a learner who prints more than the mistake still matches.
+        """
         failing = tuple(o.check.name for o in outcomes if not o.passed)
         read = {n for o in outcomes if not o.passed for n in o.read}
-        return cls(name, failing, {n: _value(observations, stdout, n) for n in sorted(read)})
+        evidence = {
+            n: _printed_evidence(stdout, reference_stdout) if n == "$stdout" else observations.get(n)
+            for n in sorted(read)
+        }
+        return cls(name, failing, evidence)
 
     def matches(self, outcomes: list[Outcome], observations: dict[str, Any], stdout: str) -> bool:
         """Whether a program fails every check this mistake fails, with the same observations there."""
         failing = {o.check.name for o in outcomes if not o.passed}
         if not self.failing or not set(self.failing) <= failing:
             return False
-        return all(same(_value(observations, stdout, n), v) for n, v in self.evidence.items())
+        return all(
+            _printed_matches(v, stdout) if n == "$stdout" else same(observations.get(n), v)
+            for n, v in self.evidence.items()
+        )
 
 
 def match_mistake(

@@ -10,6 +10,7 @@ counts as "not recognised").
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -103,28 +104,42 @@ def _parameter_then_to(tree: ast.Module) -> ast.Call | None:
 def plain_tensor(
     failure: CheckFailed, aspect: str, values: list[Any], tree: ast.Module | None
 ) -> Finding | None:
-    """A learnable tensor kept as a plain attribute; told apart from ``nn.Parameter(t).to(device)``."""
+    """A learnable tensor kept as a plain attribute; told apart from ``nn.Parameter(t).to(device)``.
+
+    A plain tensor the failure names as a missing parameter is told to become an ``nn.Parameter``,
+    one it names as a missing buffer a buffer, whether or not it requires grad.
+    """
+    missing = re.findall(r"`([^`]+)`", str(failure.params.get("missing", "")))
     for desc in _descriptions(values):
-        for row in desc["plain"]:
-            if isinstance(row, list) and len(row) == 2 and str(row[1]).startswith("tensor"):
-                call = _parameter_then_to(tree) if tree is not None else None
-                if call is not None:
-                    inner = ast.unparse(call.func.value)
-                    method = call.func.attr
-                    args = ", ".join(ast.unparse(a) for a in call.args)
-                    fixed = (
-                        f"nn.Parameter({ast.unparse(call.func.value.args[0])}.{method}({args}))"
-                        if call.func.value.args
-                        else inner
-                    )
-                    return (
-                        "parameter_to",
-                        "diag_parameter_to",
-                        {"line": call.lineno, "call": ast.unparse(call), "fixed": fixed},
-                    )
-                if row[1] == "tensor (requires_grad)":
-                    return "plain_tensor", "diag_plain_tensor", {"attr": str(row[0]), "shape": "?"}
-                return "unregistered_buffer", "diag_unregistered_buffer", {"attr": str(row[0])}
+        rows = [
+            row
+            for row in desc["plain"]
+            if isinstance(row, list) and len(row) == 2 and str(row[1]).startswith("tensor")
+        ]
+        named = [row for row in rows if row[0] in missing]
+        if named and failure.key in ("wrong_parameters", "wrong_buffers"):
+            rows = named
+        for row in rows:
+            call = _parameter_then_to(tree) if tree is not None else None
+            if call is not None:
+                inner = ast.unparse(call.func.value)
+                method = call.func.attr
+                args = ", ".join(ast.unparse(a) for a in call.args)
+                fixed = (
+                    f"nn.Parameter({ast.unparse(call.func.value.args[0])}.{method}({args}))"
+                    if call.func.value.args
+                    else inner
+                )
+                return (
+                    "parameter_to",
+                    "diag_parameter_to",
+                    {"line": call.lineno, "call": ast.unparse(call), "fixed": fixed},
+                )
+            if row[1] == "tensor (requires_grad)" or (
+                failure.key == "wrong_parameters" and row[0] in missing
+            ):
+                return "plain_tensor", "diag_plain_tensor", {"attr": str(row[0]), "shape": "-"}
+            return "unregistered_buffer", "diag_unregistered_buffer", {"attr": str(row[0])}
     return None
 
 

@@ -1,0 +1,19 @@
+import torch
+
+
+def blend(a, b):
+    """Pixel-wise average of two uint8 images of the same shape, as float32 (3 and 4 -> 3.5)."""
+    # uint8 wraps around above 255, so widen before adding.
+    return (a.float() + b.float()) / 2
+
+
+def to_unit(img):
+    """A uint8 image (0..255) scaled into [0, 1], as float32."""
+    # A zeros_like(img) container would inherit uint8 and cut the fractions off.
+    return img.float() / 255
+
+
+a = torch.tensor([[200, 3]], dtype=torch.uint8)
+b = torch.tensor([[100, 4]], dtype=torch.uint8)
+print(blend(a, b))
+print(to_unit(a))

@@ -1,0 +1,19 @@
+import torch
+
+
+def blend(a, b):
+    """Pixel-wise average of two uint8 images of the same shape, as float32 (3 and 4 -> 3.5)."""
+    return (a + b) / 2
+
+
+def to_unit(img):
+    """A uint8 image (0..255) scaled into [0, 1], as float32."""
+    out = torch.zeros_like(img)
+    out[:] = img / 255
+    return out
+
+
+a = torch.tensor([[200, 3]], dtype=torch.uint8)
+b = torch.tensor([[100, 4]], dtype=torch.uint8)
+print(blend(a, b))
+print(to_unit(a))
