@@ -10,40 +10,39 @@ from questlab.grading.judge import Tensor, check, fail
 
 
 def _sentence(text):
+    """``text`` ending in a full stop, so that a diagnosis can follow it."""
     text = str(text or "").strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 def expect_same_result(obs, name, call, atol=1e-5, rtol=1e-4, hint=None):
     """Fail unless observation ``name`` is a tensor equal to the reference's.
 
     ``call`` is ``{"en": ..., "ko": ...}``: how the sentences name the call that was observed;
-    ``hint`` (same form) is added to a failure about the values.
+    ``hint`` (same form, or a function of the observed tensor returning one or ``None``) is
+    added to a failure about the values. Values that come from the program are passed as
+    parameters, never pasted into the sentence.
     """
     value = obs[name]
     expected = obs.reference(name)
     en, ko = call["en"], call["ko"]
     if isinstance(value, dict) and "raised" in value:
-        fail(
-            en=f"{en} raised {value['raised']}: {_sentence(value.get('message'))}",
-            ko=f"{ko}에서 {value['raised']} 오류가 났습니다: {_sentence(value.get('message'))}",
-        )
+        fail(en=en + " raised {error}: {message}", ko=ko + "에서 {error} 오류가 났습니다: {message}",
+             error=str(value["raised"]), message=_sentence(value.get("message")))
     if not isinstance(value, Tensor):
-        kind = type(value).__name__
-        fail(en=f"{en} returned a {kind}, not a tensor.", ko=f"{ko}의 결과가 tensor가 아니라 {kind}입니다.")
+        fail(en=en + " returned a {kind}, not a tensor.", ko=ko + "의 결과가 tensor가 아니라 {kind}입니다.",
+             kind=type(value).__name__)
     if value.shape != expected.shape:
-        fail(
-            en=f"{en} returned shape {tuple(value.shape)}; it should be {tuple(expected.shape)}.",
-            ko=f"{ko}의 결과 shape이 {tuple(value.shape)}입니다. {tuple(expected.shape)}이어야 합니다.",
-        )
+        fail(en=en + " returned shape {actual}; it should be {expected}.",
+             ko=ko + "의 결과 shape이 {actual}입니다. {expected}이어야 합니다.",
+             actual=str(tuple(value.shape)), expected=str(tuple(expected.shape)))
     if not value.close(expected, atol, rtol):
-        diff = value.max_diff(expected)
-        extra_en = f" {hint['en']}" if hint else ""
-        extra_ko = f" {hint['ko']}" if hint else ""
-        fail(
-            en=f"{en} returned values that differ from the expected ones (largest difference {diff:.3g}).{extra_en}",
-            ko=f"{ko}의 결과 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}).{extra_ko}",
-        )
+        if callable(hint):
+            hint = hint(value)
+        fail(en=en + " returned values that differ from the expected ones (largest difference {diff:.3g})."
+             + (" " + hint["en"] if hint else ""),
+             ko=ko + "의 결과 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g})." + (" " + hint["ko"] if hint else ""),
+             diff=value.max_diff(expected))
 
 
 @check("distances", aspect="forward")
@@ -88,15 +87,17 @@ def no_loops(obs):
         for node in ast.walk(func):
             if isinstance(node, _LOOPS):
                 fail(
-                    en=f"`pairwise_distances` uses a loop (line {node.lineno}). Let broadcasting make "
-                    "the pairs: `a[:, None, :] - b[None, :, :]`.",
-                    ko=f"`pairwise_distances`에 loop가 있습니다 ({node.lineno}번째 줄). 쌍을 만드는 일은 "
+                    en="`pairwise_distances` uses a loop (line {line}). Let broadcasting make the pairs: "
+                    "`a[:, None, :] - b[None, :, :]`.",
+                    ko="`pairwise_distances`에 loop가 있습니다 ({line}번째 줄). 쌍을 만드는 일은 "
                     "broadcasting에 맡기세요: `a[:, None, :] - b[None, :, :]`.",
+                    line=node.lineno,
                 )
             if isinstance(node, ast.Attribute) and node.attr == "cdist":
                 fail(
-                    en=f"`pairwise_distances` calls `cdist` (line {node.lineno}). Compute the distances "
-                    "yourself with broadcasting.",
-                    ko=f"`pairwise_distances`가 `cdist`를 부릅니다 ({node.lineno}번째 줄). 거리는 "
-                    "broadcasting으로 직접 계산하세요.",
+                    en="`pairwise_distances` calls `cdist` (line {line}). Compute the distances yourself "
+                    "with broadcasting.",
+                    ko="`pairwise_distances`에서 `cdist`를 부릅니다 ({line}번째 줄). 거리는 broadcasting으로 "
+                    "직접 계산하세요.",
+                    line=node.lineno,
                 )

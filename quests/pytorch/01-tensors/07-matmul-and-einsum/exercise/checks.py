@@ -10,8 +10,9 @@ from questlab.grading.judge import Tensor, check, fail
 
 
 def _sentence(text):
+    """``text`` ending in a full stop, so that a diagnosis can follow it."""
     text = str(text or "").strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 def expect_same_result(obs, name, call, atol=1e-5, rtol=1e-4, hint=None):
@@ -19,34 +20,29 @@ def expect_same_result(obs, name, call, atol=1e-5, rtol=1e-4, hint=None):
 
     ``call`` is ``{"en": ..., "ko": ...}``: how the sentences name the call that was observed;
     ``hint`` (same form, or a function of the observed tensor returning one or ``None``) is
-    added to a failure about the values.
+    added to a failure about the values. Values that come from the program are passed as
+    parameters, never pasted into the sentence.
     """
     value = obs[name]
     expected = obs.reference(name)
     en, ko = call["en"], call["ko"]
     if isinstance(value, dict) and "raised" in value:
-        fail(
-            en=f"{en} raised {value['raised']}: {_sentence(value.get('message'))}",
-            ko=f"{ko}에서 {value['raised']} 오류가 났습니다: {_sentence(value.get('message'))}",
-        )
+        fail(en=en + " raised {error}: {message}", ko=ko + "에서 {error} 오류가 났습니다: {message}",
+             error=str(value["raised"]), message=_sentence(value.get("message")))
     if not isinstance(value, Tensor):
-        kind = type(value).__name__
-        fail(en=f"{en} returned a {kind}, not a tensor.", ko=f"{ko}의 결과가 tensor가 아니라 {kind}입니다.")
+        fail(en=en + " returned a {kind}, not a tensor.", ko=ko + "의 결과가 tensor가 아니라 {kind}입니다.",
+             kind=type(value).__name__)
     if value.shape != expected.shape:
-        fail(
-            en=f"{en} returned shape {tuple(value.shape)}; it should be {tuple(expected.shape)}.",
-            ko=f"{ko}의 결과 shape이 {tuple(value.shape)}입니다. {tuple(expected.shape)}이어야 합니다.",
-        )
+        fail(en=en + " returned shape {actual}; it should be {expected}.",
+             ko=ko + "의 결과 shape이 {actual}입니다. {expected}이어야 합니다.",
+             actual=str(tuple(value.shape)), expected=str(tuple(expected.shape)))
     if not value.close(expected, atol, rtol):
-        diff = value.max_diff(expected)
         if callable(hint):
             hint = hint(value)
-        extra_en = f" {hint['en']}" if hint else ""
-        extra_ko = f" {hint['ko']}" if hint else ""
-        fail(
-            en=f"{en} returned values that differ from the expected ones (largest difference {diff:.3g}).{extra_en}",
-            ko=f"{ko}의 결과 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}).{extra_ko}",
-        )
+        fail(en=en + " returned values that differ from the expected ones (largest difference {diff:.3g})."
+             + (" " + hint["en"] if hint else ""),
+             ko=ko + "의 결과 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g})." + (" " + hint["ko"] if hint else ""),
+             diff=value.max_diff(expected))
 
 
 SQUARE = {

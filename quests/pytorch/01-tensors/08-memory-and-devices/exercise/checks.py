@@ -10,17 +10,16 @@ from questlab.grading.judge.wire import same
 
 
 def _sentence(text):
+    """``text`` ending in a full stop, so that a diagnosis can follow it."""
     text = str(text or "").strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 def no_error(value, call):
     """Fail with the error a call raised, if it raised."""
     if isinstance(value, dict) and "raised" in value:
-        fail(
-            en=f"{call['en']} raised {value['raised']}: {_sentence(value.get('message'))}",
-            ko=f"{call['ko']}에서 {value['raised']} 오류가 났습니다: {_sentence(value.get('message'))}",
-        )
+        fail(en=call["en"] + " raised {error}: {message}", ko=call["ko"] + "에서 {error} 오류가 났습니다: {message}",
+             error=str(value["raised"]), message=_sentence(value.get("message")))
 
 
 def expect_same_tensor(value, expected, call, atol=1e-5, rtol=1e-4):
@@ -28,19 +27,16 @@ def expect_same_tensor(value, expected, call, atol=1e-5, rtol=1e-4):
     no_error(value, call)
     en, ko = call["en"], call["ko"]
     if not isinstance(value, Tensor):
-        kind = type(value).__name__
-        fail(en=f"{en} returned a {kind}, not a tensor.", ko=f"{ko}의 결과가 tensor가 아니라 {kind}입니다.")
+        fail(en=en + " returned a {kind}, not a tensor.", ko=ko + "의 결과가 tensor가 아니라 {kind}입니다.",
+             kind=type(value).__name__)
     if value.shape != expected.shape:
-        fail(
-            en=f"{en} returned shape {tuple(value.shape)}; it should be {tuple(expected.shape)}.",
-            ko=f"{ko}의 결과 shape이 {tuple(value.shape)}입니다. {tuple(expected.shape)}이어야 합니다.",
-        )
+        fail(en=en + " returned shape {actual}; it should be {expected}.",
+             ko=ko + "의 결과 shape이 {actual}입니다. {expected}이어야 합니다.",
+             actual=str(tuple(value.shape)), expected=str(tuple(expected.shape)))
     if not value.close(expected, atol, rtol):
-        fail(
-            en=f"{en} returned values that differ from the expected ones "
-            f"(largest difference {value.max_diff(expected):.3g}).",
-            ko=f"{ko}의 결과 값이 기대한 값과 다릅니다 (가장 큰 차이 {value.max_diff(expected):.3g}).",
-        )
+        fail(en=en + " returned values that differ from the expected ones (largest difference {diff:.3g}).",
+             ko=ko + "의 결과 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}).",
+             diff=value.max_diff(expected))
 
 
 def part(observation, key):
@@ -115,12 +111,11 @@ def moves_to_device(obs):
     no_error(got, META)
     if not same(got, expected):
         device = got.get("device") if isinstance(got, dict) else None
-        fail(
-            en=f"{META['en']} returned a tensor on `{device}`, not on `meta`: move x with `x.to(device)` "
-            "before computing.",
-            ko=f"{META['ko']}의 결과가 `meta`가 아니라 `{device}`에 있습니다. 계산하기 전에 `x.to(device)`로 "
-            "옮기세요.",
-        )
+        fail(en=META["en"] + " returned a tensor on `{device}`, not on `meta`: move x with `x.to(device)` "
+             "before computing.",
+             ko=META["ko"] + "의 결과가 `meta`가 아니라 `{device}`에 있습니다. 계산하기 전에 `x.to(device)`로 "
+             "옮기세요.",
+             device=str(device))
 
 
 @check("stats_are_floats", aspect="output")
@@ -133,11 +128,10 @@ def stats_are_floats(obs):
         if not isinstance(kinds, dict) or kinds.get(key) != expected[key]:
             actual = kinds.get(key) if isinstance(kinds, dict) else "?"
             article = "an" if str(actual)[:1].lower() in "aeiou" else "a"
-            fail(
-                en=f"{STATS['en']} returned `{key}` as {article} {actual}; it should be a list of Python floats: "
-                "`.tolist()`.",
-                ko=f"{STATS['ko']}의 `{key}` 값이 {actual}입니다. Python float의 list여야 합니다: `.tolist()`.",
-            )
+            fail(en=STATS["en"] + " returned `{field}` as {article} {actual}; it should be a list of Python floats: "
+                 "`.tolist()`.",
+                 ko=STATS["ko"] + "의 `{field}` 값이 {actual}입니다. Python float의 list여야 합니다: `.tolist()`.",
+                 field=key, article=article, actual=str(actual))
 
 
 @check("stats_values", aspect="output")
@@ -148,8 +142,7 @@ def stats_values(obs):
     expected = part(obs.reference("stats"), "values")
     for key in ("mean", "std"):
         if not isinstance(values, dict) or not same(values.get(key), expected[key]):
-            fail(
-                en=f"{STATS['en']} returned a `{key}` that differs from the per-column {key} of x "
-                f"(`x.{key}(dim=0)`).",
-                ko=f"{STATS['ko']}의 `{key}` 값이 x의 열별 {key}(`x.{key}(dim=0)`)와 다릅니다.",
-            )
+            fail(en=STATS["en"] + " returned a `{field}` that differs from the per-column {field} of x "
+                 "(`x.{field}(dim=0)`).",
+                 ko=STATS["ko"] + "의 `{field}` 값이 `x.{field}(dim=0)`으로 구한 열별 값과 다릅니다.",
+                 field=key)
