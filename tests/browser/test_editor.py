@@ -114,3 +114,70 @@ def test_editor_run_submit_and_draft(live_server: str, browser) -> None:  # type
     page.click("[data-action=reset]")
     assert "TODO" in page.inner_text("[data-exercise-editor] .cm-content")
     assert not errors, errors
+
+
+def _sign_up_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign up through the page's own fetch (session cookie in the browser context)."""
+    status = page.evaluate(
+        """async ([email]) => {
+        const token = document.cookie.match(/questlab_csrf=([^;]+)/)[1];
+        const r = await fetch("/api/auth/signup", {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(token)},
+            body: JSON.stringify({email, password: "correct horse"})});
+        return r.status;
+    }""",
+        [email],
+    )
+    assert status == 201
+
+
+def test_history_reopens_a_submission_and_the_draft_follows_to_another_device(
+    live_server: str, browser
+) -> None:  # type: ignore[no-untyped-def]
+    first = browser.new_context()
+    page = first.new_page()
+    page.goto(live_server + LESSON)
+    _sign_up_in(page, live_server, "history-browser@example.com")
+    page.reload()
+    page.wait_for_selector("[data-exercise-actions]:not([hidden])")
+    mistake = (EXERCISE / "mistakes" / "relu-after-last-layer.py").read_text()
+    set_code(page, mistake)
+    page.click("[data-action=submit]")
+    page.wait_for_selector(".results-summary", timeout=30_000)
+    assert "relu" in page.inner_text("[data-results]").lower()
+
+    # The history lists it; opening it puts its code back and shows what it got.
+    set_code(page, "print('something else')\n")
+    page.click("[data-history] summary")
+    page.wait_for_selector("[data-history-list] [data-open-submission]", timeout=10_000)
+    assert "relu-after-last-layer" in page.inner_text("[data-history-list]")
+    page.click("[data-history-list] [data-open-submission]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-exercise-editor] .code-editor-host')"
+        ".shadowRoot.querySelector('.cm-content').innerText.includes('self.act(self.fc3(x))')",
+        timeout=10_000,
+    )
+    assert page.locator(".check-fail").count() > 0
+
+    # Typing keeps a draft on the server; a second device signed in to the account opens it.
+    set_code(page, "# on my laptop\nprint('draft from the first device')\n")
+    page.wait_for_timeout(2500)  # the draft is pushed 1.5 s after the last change
+    second = browser.new_context()
+    other = second.new_page()
+    other.goto(live_server + LESSON)
+    other.evaluate(
+        """async () => {
+        const token = document.cookie.match(/questlab_csrf=([^;]+)/)[1];
+        await fetch("/api/auth/login", {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(token)},
+            body: JSON.stringify({email: "history-browser@example.com", password: "correct horse"})});
+    }"""
+    )
+    other.reload()
+    other.wait_for_function(
+        "() => document.querySelector('[data-exercise-editor] .code-editor-host')"
+        ".shadowRoot.querySelector('.cm-content').innerText.includes('draft from the first device')",
+        timeout=10_000,
+    )
+    first.close()
+    second.close()

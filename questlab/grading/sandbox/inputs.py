@@ -67,9 +67,8 @@ class Inputs:
         )
 
     def fill(self, name: str, *shape: int, bound: float = 1.0) -> Any:
-        """A float32 tensor of ``shape`` from U(-bound, bound)."""
+        """A new float32 tensor of ``shape`` from U(-bound, bound) (not cached: for parameter values)."""
         import torch
 
-        return self._draw(
-            ("fill", name, shape, bound), lambda g: (torch.rand(*shape, generator=g) * 2 - 1) * bound
-        )
+        generator = torch.Generator().manual_seed(seed_for(self.seed, name))
+        return torch.empty(*shape).uniform_(-bound, bound, generator=generator)

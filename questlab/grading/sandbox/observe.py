@@ -280,7 +280,8 @@ def describe_module(
         )
     try:
         drawn = {key: source.randn(key, *shape) for key, shape in inputs.items()}
-        first = next(iter(drawn))
+        # The call order comes from one forward pass on the smallest input.
+        first = min(drawn, key=lambda key: drawn[key].numel())
         with torch.no_grad():
             try:
                 module(drawn[first].clone())

@@ -1,4 +1,5 @@
-// questlab exercise: editor, Run, Submit with a results panel, hints one at a time,
+// questlab exercise: editor, Run, Submit with a results panel, hints one at a time, the
+// signed-in learner's submission history and synced draft,
 // reset to starter, and a draft kept in this browser. Without this file the page
 // still shows the prompt, the starter code and every hint.
 (function () {
@@ -9,9 +10,16 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function postJSON(url, body) {
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    });
+  }
+
+  function postJSON(url, body, method) {
     return fetch(url, {
-      method: "POST",
+      method: method || "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify(body),
@@ -55,15 +63,30 @@
     var results = section.querySelector("[data-results]");
     var busy = false;
 
-    var saved = null;
-    try { saved = localStorage.getItem(draftKey); } catch (e) { saved = null; }
+    var signedIn = document.body.getAttribute("data-signed-in") === "1";
+    var saved = null, savedAt = null;
+    try {
+      saved = localStorage.getItem(draftKey);
+      savedAt = localStorage.getItem(draftKey + ":at");
+    } catch (e) { saved = null; }
 
     var editor;
+    var pushTimer = null;
+    // A signed-in learner's draft also goes to the server (debounced), so it follows them to
+    // another device; the browser's copy stays for offline use.
+    function pushDraft(text) {
+      if (!signedIn || !section.getAttribute("data-draft-url")) return;
+      clearTimeout(pushTimer);
+      pushTimer = setTimeout(function () {
+        postJSON(section.getAttribute("data-draft-url"), { code: text }, "PUT").catch(function () {});
+      }, 1500);
+    }
     function saveDraft(text) {
       try {
-        if (text === starter) localStorage.removeItem(draftKey);
-        else localStorage.setItem(draftKey, text);
+        if (text === starter) { localStorage.removeItem(draftKey); localStorage.removeItem(draftKey + ":at"); }
+        else { localStorage.setItem(draftKey, text); localStorage.setItem(draftKey + ":at", new Date().toISOString()); }
       } catch (e) { /* storage full or disabled: the draft just is not kept */ }
+      pushDraft(text);
     }
     if (window.QuestlabEditor && window.QuestlabEditor.create) {
       mount.textContent = "";
@@ -89,6 +112,21 @@
     }
     mount.classList.add("is-live");
     section.querySelector("[data-exercise-actions]").hidden = false;
+
+    // The server's draft wins when it is newer than this browser's (written on another device).
+    if (signedIn && section.getAttribute("data-draft-url")) {
+      getJSON(section.getAttribute("data-draft-url")).then(function (data) {
+        var draft = data && data.draft;
+        if (!draft || draft.code === codeOf(editor)) return;
+        if (!savedAt || new Date(draft.updated_at + (/[zZ]|[+-]\d\d:?\d\d$/.test(draft.updated_at) ? "" : "Z")) > new Date(savedAt)) {
+          editor.setValue(draft.code);
+          try {
+            localStorage.setItem(draftKey, draft.code);
+            localStorage.setItem(draftKey + ":at", new Date().toISOString());
+          } catch (e) { /* not kept locally */ }
+        }
+      }).catch(function () { /* offline: the browser's draft stays */ });
+    }
 
     function start(text) { busy = true; status.textContent = text; section.classList.add("is-busy"); }
     function stop(text) { busy = false; status.textContent = text || ""; section.classList.remove("is-busy"); }
@@ -158,8 +196,53 @@
       start(label("grading"));
       postJSON(section.getAttribute("data-submit-url"), {
         code: codeOf(editor), locale: section.getAttribute("data-locale"),
-      }).then(function (reply) { showResults(reply.data || {}); stop(""); },
-              function () { stop(label("network")); });
+      }).then(function (reply) {
+        showResults(reply.data || {});
+        stop("");
+        if (historyBox && historyBox.open) loadHistory();
+      }, function () { stop(label("network")); });
+    }
+
+    // The signed-in learner's earlier submissions: what each got, and opening one into the editor.
+    var historyBox = section.querySelector("[data-history]");
+    var historyList = section.querySelector("[data-history-list]");
+    function when(iso) {
+      var date = new Date(iso + (/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? "" : "Z"));
+      return isNaN(date) ? iso : date.toLocaleString(section.getAttribute("data-locale") || undefined);
+    }
+    function loadHistory() {
+      getJSON(section.getAttribute("data-history-url")).then(function (data) {
+        historyList.textContent = "";
+        var items = (data && data.submissions) || [];
+        if (!items.length) historyList.appendChild(el("li", "history-empty", label("no-history")));
+        items.forEach(function (item) {
+          var row = el("li", "history-item history-" + item.status);
+          row.setAttribute("data-submission", item.id);
+          row.appendChild(el("time", null, when(item.created_at)));
+          row.appendChild(el("span", "history-status", " " + (item.status === "pass" ? "✓ " : "✗ ") + label(item.status) + " "));
+          row.appendChild(el("span", "history-checks", label("checks").replace("{passed}", item.passed).replace("{total}", item.total)));
+          if (item.diagnoses && item.diagnoses.length) row.appendChild(el("code", "history-diagnosis", item.diagnoses.join(", ")));
+          if (item.regraded) row.appendChild(el("span", "history-regraded", label("regraded")));
+          var open = el("button", "btn btn-small", label("open"));
+          open.type = "button";
+          open.setAttribute("data-open-submission", item.id);
+          row.appendChild(open);
+          historyList.appendChild(row);
+        });
+      }).catch(function () { historyList.textContent = label("network"); });
+    }
+    if (historyBox) {
+      historyBox.addEventListener("toggle", function () { if (historyBox.open) loadHistory(); });
+      historyList.addEventListener("click", function (event) {
+        var button = event.target.closest("[data-open-submission]");
+        if (!button) return;
+        getJSON("/api/submissions/" + button.getAttribute("data-open-submission")).then(function (found) {
+          editor.setValue(found.code);
+          saveDraft(found.code);
+          showResults(found.results || {});
+          status.textContent = label("opened").replace("{when}", when(found.created_at));
+        }).catch(function () { status.textContent = label("network"); });
+      });
     }
 
     section.addEventListener("click", function (event) {

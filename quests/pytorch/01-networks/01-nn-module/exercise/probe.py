@@ -6,7 +6,7 @@ from questlab.grading.sandbox import describe_module, observation
 @observation("mlp")
 def mlp(sub):
     # A fresh MLP(), its structure, and its outputs on seeded inputs with seeded parameters.
-    return describe_module(sub.model("MLP"), inputs={"batch": (32, 784), "one": (1, 784)})
+    return describe_module(sub.model("MLP"), inputs={"batch": (8, 784), "one": (1, 784)})
 
 
 @observation("model")
