@@ -1,8 +1,9 @@
-"""Run a catalog's code through the runner: every runnable block, and every exercise's solution and starter.
+"""Run a catalog's code through the runner: every runnable block, and every graded exercise end to end.
 
 Blocks run in parallel across the runner's pool; output is compared with the
 documented ``output`` fence using doctest's rules (``...`` matches anything,
-trailing whitespace is ignored).
+trailing whitespace is ignored). Graded exercises are proven by
+:func:`questlab.grading.judge.verify.verify_exercise`.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""questlab.grading."""
+"""Grading: ``sandbox`` observes in the learner's run; ``judge`` decides on the server (docs/grading.md)."""

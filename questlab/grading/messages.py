@@ -1,13 +1,12 @@
 """Every learner-facing sentence of grading, in Korean and English.
 
-The sandboxed checks report a message *key* and its parameters; the server
-turns them into text in the learner's locale with :func:`localize`. Keeping the
-text out of the sandbox means one report serves every locale, and a sentence
-is fixed in one place.
+Checks (judged on the server, questlab.grading.judge) and the sandbox's probes
+name a message *key* and its parameters; :func:`localize` turns them into text
+in the learner's locale, so a sentence is fixed in one place.
 
 Parameters are formatted with :meth:`str.format`, so ``{count:,}`` gives
 ``235,146``. A part in ``[[...]]`` is left out when every parameter it names is
-empty (``-``, the probes' empty list), so "Unexpected: -." never shows.
+empty (``-``, the judge's empty list), so "Unexpected: -." never shows.
 """
 
 from __future__ import annotations
@@ -31,10 +30,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "init_raised": {
         "en": "Creating `{cls}()` raised {error}.",
         "ko": "`{cls}()`를 만드는 중에 {error} 오류가 났습니다.",
-    },
-    "forward_raised": {
-        "en": "Calling the model on an input of shape {shape} raised {error}.",
-        "ko": "shape이 {shape}인 입력으로 model을 호출하자 {error} 오류가 났습니다.",
     },
     "missing_submodule": {
         "en": "The model has no submodule `{name}`. Assign it in `__init__`, e.g. `self.{name} = {expected}`.",
@@ -82,22 +77,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tolerance {atol:g}).",
         "ko": "출력 값이 기대한 값과 다릅니다 (가장 큰 차이 {diff:.3g}, 허용 오차 {atol:g}).",
     },
-    "not_nonlinear": {
-        "en": "The model behaves like one linear map: stacked Linear layers need an activation such as ReLU "
-        "between them, or they collapse into a single layer.",
-        "ko": "model이 하나의 선형 변환처럼 동작합니다. Linear layer 사이에 ReLU 같은 activation이 없으면 "
-        "여러 층이 한 층으로 합쳐집니다.",
-    },
-    "layers_not_called": {
-        "en": "forward never calls {names}. Pass the input through every layer, e.g. `x = self.fc1(x)`.",
-        "ko": "forward에서 {names}를 호출하지 않습니다. `x = self.fc1(x)`처럼 입력이 모든 layer를 거치게 하세요.",
-    },
-    "activation_after_last": {
-        "en": "An activation is applied after the last layer `{layer}`. The output should be raw scores "
-        "(logits): return `self.{layer}(x)` directly.",
-        "ko": "마지막 layer `{layer}` 뒤에 activation이 적용됩니다. 출력은 가공하지 않은 점수(logit)여야 "
-        "하므로 `self.{layer}(x)`를 그대로 return하세요.",
-    },
     "hooks_not_fired": {
         "en": "Forward hooks of {modules} did not fire when the model was called.",
         "ko": "model을 호출했을 때 {modules}의 forward hook이 실행되지 않았습니다.",
@@ -114,14 +93,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Saving the state_dict and loading it into a new model did not give the same outputs.",
         "ko": "state_dict를 저장해 새 model에 불러왔더니 같은 출력이 나오지 않았습니다.",
     },
-    "train_eval": {
-        "en": "The model should behave differently in train() and eval() mode ({detail}).",
-        "ko": "model은 train()과 eval() mode에서 다르게 동작해야 합니다 ({detail}).",
-    },
-    "mode_flag": {
-        "en": "After `model.{mode}()` the submodule `{name}` has training={actual}.",
-        "ko": "`model.{mode}()` 뒤에 submodule `{name}`의 training이 {actual}입니다.",
-    },
     "output_missing_line": {
         "en": "Your program did not print the line `{line}`.",
         "ko": "프로그램이 `{line}` 줄을 출력하지 않았습니다.",
@@ -133,10 +104,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "output_wrong_value": {
         "en": "You printed `{actual}`, but the expected line is `{expected}`.",
         "ko": "`{actual}`을 출력했지만 기대한 줄은 `{expected}`입니다.",
-    },
-    "check_raised": {
-        "en": "Running this check on your code raised {error}.",
-        "ko": "이 검사를 실행하던 중 코드에서 {error} 오류가 났습니다.",
     },
     # -- diagnoses ------------------------------------------------------------
     # -- observations (the sandbox reports data; these say what it did not produce) ---------
@@ -226,13 +193,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "`{cls}.__init__`에서 `super().__init__()`를 호출하지 않습니다. layer를 대입하기 전에 "
         "nn.Module이 준비되어야 하므로 `super().__init__()`를 `__init__`의 첫 줄에 두세요.",
     },
-    "diag_super_init_late": {
-        "en": "`super().__init__()` is called on line {line}, after `self.{attr}` is assigned on line "
-        "{assigned}. nn.Module must be set up first: move `super().__init__()` to the top of "
-        "`__init__`.",
-        "ko": "`super().__init__()`가 {line}번째 줄에서 호출되는데, `self.{attr}`는 그보다 앞선 "
-        "{assigned}번째 줄에서 대입됩니다. `super().__init__()`를 `__init__` 맨 위로 옮기세요.",
-    },
     "diag_plain_tensor": {
         "en": "`self.{attr}` is a plain tensor[[ (shape {shape})]], not an nn.Parameter, so parameters() does "
         "not include it and an optimizer would never update it. Wrap it: "
@@ -246,43 +206,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         'does not move with `model.to(...)`. Register it: `self.register_buffer("{attr}", ...)`.',
         "ko": "`self.{attr}`이 평범한 속성으로 저장된 tensor라서 state_dict()에 없고 `model.to(...)`로 "
         '함께 옮겨지지 않습니다. `self.register_buffer("{attr}", ...)`로 등록하세요.',
-    },
-    "diag_buffer_not_parameter": {
-        "en": "`{attr}` is registered as a buffer, so it is not in parameters() and an optimizer never "
-        "updates it. A learned value is an nn.Parameter: `self.{attr} = nn.Parameter(...)`.",
-        "ko": "`{attr}`이 buffer로 등록되어 있어서 parameters()에 없고 optimizer가 갱신하지 않습니다. "
-        "학습되는 값은 nn.Parameter입니다: `self.{attr} = nn.Parameter(...)`.",
-    },
-    "diag_parameter_not_buffer": {
-        "en": "`{attr}` is registered as an nn.Parameter, so parameters() lists it as a learned value. It "
-        'is not learned, so it belongs in a buffer: `self.register_buffer("{attr}", ...)`.',
-        "ko": "`{attr}`이 nn.Parameter로 등록되어 parameters()에 학습되는 값으로 잡힙니다. 학습하지 않는 "
-        '값이니 buffer로 등록하세요: `self.register_buffer("{attr}", ...)`.',
-    },
-    "diag_leaf_inplace": {
-        "en": "PyTorch refused to change a tensor that requires grad in place (`-=`, `.add_()`, ...) while "
-        "autograd was recording. Do the update inside `with torch.no_grad():`.",
-        "ko": "autograd가 기록하는 중에 requires_grad인 tensor를 in-place(`-=`, `.add_()` 등)로 바꾸려 해서 "
-        "PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
-    },
-    "diag_leaf_inplace_line": {
-        "en": "Line {line} changes a tensor that requires grad in place (`-=`, `.add_()`, ...) while autograd "
-        "is recording, and PyTorch refuses that. Do the update inside `with torch.no_grad():`.",
-        "ko": "{line}번째 줄에서 autograd가 기록하는 중에 requires_grad인 tensor를 in-place(`-=`, `.add_()` "
-        "등)로 바꾸려 해서 PyTorch가 거부했습니다. 업데이트를 `with torch.no_grad():` 안에서 하세요.",
-    },
-    "diag_layer_size": {
-        "en": "Some layers have the wrong size (expected → actual parameters): {table}. "
-        "An nn.Linear(in, out) has in × out weights plus out biases.",
-        "ko": "크기가 틀린 layer가 있습니다 (기대 → 실제 parameter 수): {table}. "
-        "nn.Linear(in, out)은 in × out개의 weight와 out개의 bias를 가집니다.",
-    },
-    "diag_missing_activation": {
-        "en": "There is no activation between `{before}` and `{after}` in forward: the output of "
-        "`{before}` goes straight into `{after}`. Apply ReLU in between, e.g. "
-        "`x = self.act(self.{before}(x))`.",
-        "ko": "forward에서 `{before}`와 `{after}` 사이에 activation이 없습니다. `{before}`의 출력이 "
-        "그대로 `{after}`로 들어갑니다. `x = self.act(self.{before}(x))`처럼 사이에 ReLU를 넣으세요.",
     },
     "diag_forward_call": {
         "en": "Line {line} calls `{call}` directly. Calling `.forward()` skips PyTorch's hooks; call the "
@@ -330,12 +253,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_report": {
         "en": "Your program ended before the checks could run (did it call os._exit?).",
         "ko": "검사가 실행되기 전에 프로그램이 끝났습니다 (os._exit를 호출했나요?).",
-    },
-    "report_invalid": {
-        "en": "The grader's report was not valid: it does not list this exercise's checks. "
-        "Did your program write to the grader's channel or end the process early?",
-        "ko": "채점기의 보고가 올바르지 않습니다: 이 연습 문제의 검사 목록과 맞지 않습니다. "
-        "프로그램이 채점기의 통로에 무언가를 쓰거나 프로세스를 일찍 끝냈나요?",
     },
     "grader_broken": {
         "en": "The checks for this exercise failed to run. This is a problem with the exercise, not your "

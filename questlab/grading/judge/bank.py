@@ -73,7 +73,7 @@ def exercise_key(exercise: Any) -> str:
     return f"{exercise.path}:{digest.hexdigest()[:16]}"
 
 
-def judge_trusted(exercise: Any, result: Any, label: str) -> Report:
+def read_trusted(result: Any, label: str) -> Report:
     """Decode a trusted run's report; raise :class:`GraderBroken` when it is unusable."""
     if getattr(result, "status", None) not in ("ok", "error"):
         raise GraderBroken(f"{label} ended with {result.status}: {getattr(result, 'message', '')}")
@@ -102,7 +102,7 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
     harness = probe_harness(exercise.probe, seed)
     programs = [exercise.solution, *(m.source for m in exercise.mistakes)]
     results = await asyncio.gather(*(runner.run(code, harness=harness) for code in programs))
-    reference = judge_trusted(exercise, results[0], "the reference solution")
+    reference = read_trusted(results[0], "the reference solution")
     if reference.learner_error or results[0].status != "ok":
         raise GraderBroken(f"the reference solution raised: {reference.learner_error or results[0].status}")
     outcomes = run_checks(
@@ -127,7 +127,7 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
     evidence = []
     for mistake, result in zip(exercise.mistakes, results[1:], strict=False):
         try:
-            report = judge_trusted(exercise, result, f"mistake {mistake.name}")
+            report = read_trusted(result, f"mistake {mistake.name}")
             judged = run_checks(
                 checks,
                 report.observations,
@@ -181,12 +181,17 @@ class GradingBank:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved" noise
         return task
 
+    def _queue(self, exercise: Any) -> deque[asyncio.Task[Entry]]:
+        """The exercise's entries, without those whose making failed (each failure logged once)."""
+        queue = self._ready.setdefault(exercise_key(exercise), deque())
+        while queue and queue[0].done() and (error := queue[0].exception()) is not None:
+            log.warning("an entry for %s could not be made: %s", exercise.path, error)
+            queue.popleft()
+        return queue
+
     def warm(self, exercise: Any) -> None:
         """Start making entries for ``exercise`` until :attr:`size` are ready or in progress."""
-        key = exercise_key(exercise)
-        queue = self._ready.setdefault(key, deque())
-        while queue and queue[0].done() and queue[0].exception() is not None:
-            queue.popleft()  # a failed one (logged when taken) is not kept
+        queue = self._queue(exercise)
         while len(queue) < self.size:
             queue.append(self._start(exercise))
 
@@ -196,10 +201,7 @@ class GradingBank:
         The entry leaves the bank (a seed serves one submission); call :meth:`warm` once the
         submission is judged to make its replacement without slowing the submission down.
         """
-        key = exercise_key(exercise)
-        queue = self._ready.setdefault(key, deque())
-        while queue and queue[0].done() and queue[0].exception() is not None:
-            queue.popleft()
+        queue = self._queue(exercise)
         task = queue.popleft() if queue else self._start(exercise)
         return task.seed, task  # type: ignore[attr-defined]
 

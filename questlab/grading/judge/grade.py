@@ -9,7 +9,6 @@ variants' evidence come from trusted sources (:mod:`questlab.grading.judge.bank`
 from __future__ import annotations
 
 import ast
-import json
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -253,8 +252,3 @@ def diagnosis_for(
     assert outcome.failure is not None
     values = [observations.get(n) for n in outcome.read if n != "$stdout"]
     return diagnose(outcome.failure, outcome.check.aspect, values, tree)
-
-
-def report_size(raw: Any) -> int:
-    """Bytes of a report as JSON (for logs and limits)."""
-    return len(json.dumps(raw, separators=(",", ":"))) if raw is not None else 0

@@ -197,19 +197,11 @@ def syntax_results(code: str, locale: str) -> dict[str, Any] | None:
     return error_results(localize("syntax_error", params, locale).rstrip(), locale)
 
 
-def runner_error(status: str, reason: str | None, locale: str) -> dict[str, Any]:
-    """Results for a trusted run that failed (the grader itself could not judge)."""
-    return error_results(
-        localize(_RUNNER_ERRORS.get(status, "grader_broken"), {"reason": reason or status}, locale), locale
-    )
-
-
 __all__ = [
     "RESULTS_VERSION",
     "cap_output",
     "error_results",
     "grade",
     "read_report",
-    "runner_error",
     "syntax_results",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from questlab.grading.sandbox.inputs import Inputs
@@ -109,7 +109,6 @@ class Submission:
 
     ns: dict[str, Any]
     inputs: Inputs
-    _classes: dict[str, Any] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
         """The global ``name``. Raises :class:`Unobservable` (``no_value``) when it is missing."""
@@ -202,7 +201,6 @@ def describe_module(
     inputs: dict[str, tuple[int, ...]] | None = None,
     *,
     fill: bool = True,
-    inputs_of: Any = None,
 ) -> dict[str, Any]:
     """Observe an ``nn.Module``: its structure, and its outputs on seeded inputs.
 
@@ -214,7 +212,6 @@ def describe_module(
             Parameters are filled module by module in the order a first forward pass calls
             the modules (registration order for those not called), each from U(-b, b) with
             b = 1/sqrt(fan_in).
-        inputs_of: the :class:`Inputs` to draw from (default: the current probe run's).
 
     Returns:
         ``{"class", "training", "tree": [[name, class, extra_repr]], "parameters": [[name,
@@ -230,7 +227,7 @@ def describe_module(
 
     if not isinstance(module, torch.nn.Module):
         raise Unobservable("not_a_module", kind=type(module).__name__)
-    source = inputs_of or CURRENT["inputs"]
+    source = CURRENT["inputs"]
     modules = list(module.named_modules(remove_duplicate=False))
     tree = []
     plain: list[list[str]] = []
@@ -260,24 +257,13 @@ def describe_module(
     if not inputs:
         return description
     names = {id(m): n for n, m in reversed(modules)}
-    calls: list[str] = []
-    fired: list[str] = []
+    calls: dict[str, None] = {}  # first-call order (dicts keep insertion order)
+    fired: dict[str, None] = {}
     handles = []
     for _, sub in module.named_modules():
-        handles.append(
-            sub.register_forward_pre_hook(
-                lambda m, args: (
-                    calls.append(names.get(id(m), "?")) if names.get(id(m), "?") not in calls else None
-                )
-            )
-        )
-        handles.append(
-            sub.register_forward_hook(
-                lambda m, args, out: (
-                    fired.append(names.get(id(m), "?")) if names.get(id(m), "?") not in fired else None
-                )
-            )
-        )
+        name = names.get(id(sub), "?")
+        handles.append(sub.register_forward_pre_hook(lambda m, args, name=name: calls.setdefault(name)))
+        handles.append(sub.register_forward_hook(lambda m, args, out, name=name: fired.setdefault(name)))
     try:
         drawn = {key: source.randn(key, *shape) for key, shape in inputs.items()}
         # The call order comes from one forward pass on the smallest input.
