@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-EXERCISE = ROOT / "quests" / "pytorch" / "01-networks" / "01-nn-module" / "exercise"
+EXERCISE = ROOT / "quests" / "pytorch" / "02-networks" / "01-nn-module" / "exercise"
 URL = "/api/quests/pytorch/networks/nn-module/submit"
 #: Seconds between two submissions.
 GAP_S = 0.4

@@ -102,12 +102,16 @@ def check(
     path: Annotated[Path | None, typer.Argument(help="A quests folder or one quest folder.")] = None,
     strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
     run: Annotated[bool, typer.Option(help="Run code blocks and exercises in the sandbox.")] = True,
+    lesson: Annotated[
+        str | None,
+        typer.Option(help="Run only these lessons: a chapter/lesson prefix, e.g. networks/hooks."),
+    ] = None,
 ) -> None:
     """Validate every content file (and run code blocks and exercises); exit 1 on errors."""
     from questlab.content.check import check_content
 
     root = path or Settings().quests_dir
-    raise typer.Exit(check_content(root, strict=strict, run=run, console=console))
+    raise typer.Exit(check_content(root, strict=strict, run=run, console=console, only=lesson))
 
 
 @db_app.command("upgrade")

@@ -162,7 +162,7 @@ def test_a_graded_run_says_what_it_cannot_do(kind: str, words: str) -> None:
     from questlab.runner import RunResult
     from questlab.settings import REPO_DIR
 
-    exercise = load_exercise(REPO_DIR / "quests/pytorch/01-networks/01-nn-module/exercise", ["ko", "en"])
+    exercise = load_exercise(REPO_DIR / "quests/pytorch/02-networks/01-nn-module/exercise", ["ko", "en"])
     result = RunResult(
         status="error",
         exit_code=1,

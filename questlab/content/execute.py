@@ -42,12 +42,37 @@ class Job:
     expected: str | None = None
 
 
-def collect_jobs(catalog: Catalog) -> list[Job]:
+def selected(quest_slug: str, lesson_key: str, only: str | None) -> bool:
+    """Whether a lesson is picked by ``only`` (``None`` picks all).
+
+    Args:
+        quest_slug: the quest's slug, e.g. ``pytorch``.
+        lesson_key: ``chapter/lesson`` slugs, e.g. ``networks/hooks``.
+        only: a prefix of ``chapter/lesson`` or of ``quest/chapter/lesson``
+            (``networks`` picks a chapter, ``networks/hooks`` one lesson).
+    """
+    if not only:
+        return True
+    only = only.strip("/")
+    full = f"{quest_slug}/{lesson_key}"
+    return any(
+        key == only or key.startswith(only + "/") for key in (lesson_key, full)
+    )
+
+
+def collect_jobs(catalog: Catalog, only: str | None = None) -> list[Job]:
     """List every runnable block of every locale, and the solution of every exercise not graded yet
-    (graded ones are verified by :func:`questlab.grading.judge.verify.verify_exercise`)."""
+    (graded ones are verified by :func:`questlab.grading.judge.verify.verify_exercise`).
+
+    Args:
+        catalog: the loaded content.
+        only: restrict to the lessons :func:`selected` picks.
+    """
     jobs: list[Job] = []
     for quest in catalog.quests.values():
         for lesson in quest.lessons():
+            if not selected(quest.slug, lesson.key, only):
+                continue
             for text in lesson.texts.values():
                 for block in text.code_blocks:
                     if block.runnable:
@@ -94,13 +119,16 @@ def judge(job: Job, result: object) -> str | None:
     return None
 
 
-def graded_exercises(catalog: Catalog) -> list[tuple[str, object]]:
-    """``(label, exercise)`` of every graded exercise, for :func:`questlab.grading.judge.verify`."""
+def graded_exercises(catalog: Catalog, only: str | None = None) -> list[tuple[str, object]]:
+    """``(label, exercise)`` of every graded exercise :func:`selected` picks, for
+    :func:`questlab.grading.judge.verify`."""
     return [
         (f"{quest.slug}/{lesson.key}", lesson.exercise)
         for quest in catalog.quests.values()
         for lesson in quest.lessons()
-        if lesson.exercise is not None and lesson.exercise.graded
+        if lesson.exercise is not None
+        and lesson.exercise.graded
+        and selected(quest.slug, lesson.key, only)
     ]
 
 
@@ -141,14 +169,19 @@ async def _run_all(
     return problems, exercise_problems
 
 
-def run_content(catalog: Catalog, console: Console) -> int:
+def run_content(catalog: Catalog, console: Console, only: str | None = None) -> int:
     """Run every job of ``catalog`` with a progress bar and print each mismatch.
+
+    Args:
+        catalog: the loaded content.
+        console: where to print.
+        only: restrict to the lessons :func:`selected` picks (``None``: all).
 
     Returns:
         The number of failed jobs.
     """
-    jobs = collect_jobs(catalog)
-    exercises = graded_exercises(catalog)
+    jobs = collect_jobs(catalog, only)
+    exercises = graded_exercises(catalog, only)
     if not jobs and not exercises:
         return 0
     with Progress(

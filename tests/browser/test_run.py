@@ -59,7 +59,7 @@ def test_visitor_pass_and_runs_count_in_the_strip(live_server: str, browser) -> 
     page.locator("figure.code-block[data-runnable] [data-run]").first.click()
     expect(xp).to_have_text("6", timeout=30_000)  # a code run (1) on a first active day (5)
     page.wait_for_selector("[data-exercise-editor] .cm-editor")
-    solution = (REPO_DIR / "quests/pytorch/01-networks/01-nn-module/exercise/solution.py").read_text()
+    solution = (REPO_DIR / "quests/pytorch/02-networks/01-nn-module/exercise/solution.py").read_text()
     set_code(page, solution)
     page.click("[data-action=submit]")
     page.wait_for_selector(".results-pass", timeout=30_000)

@@ -10,7 +10,7 @@ import pytest
 from questlab.runner import RunLimits, RunnerService
 
 REPO = Path(__file__).resolve().parents[2]
-EXERCISE = REPO / "quests" / "pytorch" / "01-networks" / "01-nn-module" / "exercise"
+EXERCISE = REPO / "quests" / "pytorch" / "02-networks" / "01-nn-module" / "exercise"
 #: Tighter than the defaults so the timeout fixture takes 2 s, not 5.
 LIMITS = RunLimits(cpu_seconds=2, wall_seconds=4)
 

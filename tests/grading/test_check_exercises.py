@@ -18,7 +18,7 @@ def test_bundled_exercises_check_clean() -> None:
 
 def test_a_failing_solution_is_reported(tmp_path: Path) -> None:
     quest = shutil.copytree(REPO / "quests" / "pytorch", tmp_path / "pytorch")
-    exercise = quest / "01-networks" / "01-nn-module" / "exercise"
+    exercise = quest / "02-networks" / "01-nn-module" / "exercise"
     (exercise / "solution.py").write_text((exercise / "starter.py").read_text())
     console = Console(record=True, width=200)
     assert check_content(tmp_path, console=console) == 1
@@ -28,7 +28,7 @@ def test_a_failing_solution_is_reported(tmp_path: Path) -> None:
 
 def test_a_mistake_that_passes_is_reported(tmp_path: Path) -> None:
     quest = shutil.copytree(REPO / "quests" / "pytorch", tmp_path / "pytorch")
-    exercise = quest / "01-networks" / "01-nn-module" / "exercise"
+    exercise = quest / "02-networks" / "01-nn-module" / "exercise"
     (exercise / "mistakes" / "missing-activation.py").write_text((exercise / "solution.py").read_text())
     console = Console(record=True, width=200)
     assert check_content(tmp_path, console=console) == 1

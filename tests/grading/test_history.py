@@ -113,7 +113,7 @@ async def test_regrade_flips_results_notifies_and_keeps_xp(tmp_path: Path, sqlit
 
     quests = tmp_path / "quests"
     shutil.copytree(REPO / "quests", quests)
-    checks = quests / "pytorch" / "01-networks" / "01-nn-module" / "exercise" / "checks.py"
+    checks = quests / "pytorch" / "02-networks" / "01-nn-module" / "exercise" / "checks.py"
     original = checks.read_text()
     # Old checks without the behaviour check: a missing activation slips through.
     checks.write_text(_without_check(original, "forward"))
