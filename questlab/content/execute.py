@@ -55,9 +55,7 @@ def selected(quest_slug: str, lesson_key: str, only: str | None) -> bool:
         return True
     only = only.strip("/")
     full = f"{quest_slug}/{lesson_key}"
-    return any(
-        key == only or key.startswith(only + "/") for key in (lesson_key, full)
-    )
+    return any(key == only or key.startswith(only + "/") for key in (lesson_key, full))
 
 
 def collect_jobs(catalog: Catalog, only: str | None = None) -> list[Job]:
@@ -126,9 +124,7 @@ def graded_exercises(catalog: Catalog, only: str | None = None) -> list[tuple[st
         (f"{quest.slug}/{lesson.key}", lesson.exercise)
         for quest in catalog.quests.values()
         for lesson in quest.lessons()
-        if lesson.exercise is not None
-        and lesson.exercise.graded
-        and selected(quest.slug, lesson.key, only)
+        if lesson.exercise is not None and lesson.exercise.graded and selected(quest.slug, lesson.key, only)
     ]
 
 
