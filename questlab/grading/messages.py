@@ -207,6 +207,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "`self.{attr}`이 평범한 속성으로 저장된 tensor라서 state_dict()에 없고 `model.to(...)`로 "
         '함께 옮겨지지 않습니다. `self.register_buffer("{attr}", ...)`로 등록하세요.',
     },
+    "diag_buffer_not_parameter": {
+        "en": "`{name}` is registered as a buffer, so it is saved but never learned: parameters() leaves "
+        "it out and no optimizer updates it. Make it a parameter: `self.{attr} = nn.Parameter(...)`.",
+        "ko": "`{name}`이 buffer로 등록되어 있어서 저장은 되지만 학습되지 않습니다. parameters()에 "
+        "빠지므로 optimizer가 갱신하지 않습니다. `self.{attr} = nn.Parameter(...)`로 parameter로 만드세요.",
+    },
+    "diag_parameter_not_buffer": {
+        "en": "`{name}` is an nn.Parameter, so parameters() hands it to the optimizer and it gets "
+        "gradients and updates like a weight. State that is not learned belongs in a buffer: "
+        '`self.register_buffer("{attr}", ...)`.',
+        "ko": "`{name}`이 nn.Parameter라서 parameters()를 통해 optimizer에 넘어가고, weight처럼 gradient를 "
+        "받아 갱신됩니다. 학습하지 않는 상태값은 buffer에 두세요: "
+        '`self.register_buffer("{attr}", ...)`.',
+    },
     "diag_forward_call": {
         "en": "Line {line} calls `{call}` directly. Calling `.forward()` skips PyTorch's hooks; call the "
         "module itself instead: `{fixed}`.",

@@ -21,7 +21,7 @@ def test_a_failing_solution_is_reported(tmp_path: Path) -> None:
     exercise = quest / "02-networks" / "01-nn-module" / "exercise"
     (exercise / "solution.py").write_text((exercise / "starter.py").read_text())
     console = Console(record=True, width=200)
-    assert check_content(tmp_path, console=console) == 1
+    assert check_content(tmp_path, console=console, only="networks/nn-module") == 1
     report = console.export_text()
     assert "the solution must pass every check" in report and "parameter_count" in report
 
@@ -31,5 +31,18 @@ def test_a_mistake_that_passes_is_reported(tmp_path: Path) -> None:
     exercise = quest / "02-networks" / "01-nn-module" / "exercise"
     (exercise / "mistakes" / "missing-activation.py").write_text((exercise / "solution.py").read_text())
     console = Console(record=True, width=200)
-    assert check_content(tmp_path, console=console) == 1
+    assert check_content(tmp_path, console=console, only="networks/nn-module") == 1
     assert "the mistake variant passes every check" in console.export_text()
+
+
+def test_a_mistake_that_cannot_be_used_says_why(tmp_path: Path) -> None:
+    """A variant whose run gives no report is an author bug named as such, not "not diagnosed"."""
+    quest = shutil.copytree(REPO / "quests" / "pytorch", tmp_path / "pytorch")
+    exercise = quest / "02-networks" / "01-nn-module" / "exercise"
+    (exercise / "mistakes" / "missing-activation.py").write_text("import os\nos._exit(0)\n")
+    console = Console(record=True, width=300)
+    assert check_content(tmp_path, console=console, only="networks/nn-module") == 1
+    report = console.export_text()
+    assert "missing-activation.py" in report
+    assert "the mistake variant cannot be used" in report
+    assert "not diagnosed as itself" not in report

@@ -60,3 +60,30 @@ def test_a_plain_tensor_missing_as_a_buffer_is_told_to_be_registered() -> None:
     failure = CheckFailed("wrong_buffers", params={"missing": "`mean`", "extra": "-", "wrong": "-"})
     name, key, params = diagnose(failure, "state", [desc], None)
     assert (name, key, params["attr"]) == ("unregistered_buffer", "diag_unregistered_buffer", "mean")
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_a_buffer_where_a_parameter_belongs_is_named(locale: str) -> None:
+    desc = _description([["norm.gain", [4], True]])
+    failure = CheckFailed("wrong_parameters", params={"missing": "`norm.gain`", "extra": "-", "wrong": "-"})
+    name, key, params = diagnose(failure, "parameters", [desc], None)
+    assert (name, key) == ("wrong_kind", "diag_buffer_not_parameter")
+    sentence = localize(key, params, locale)
+    assert "`norm.gain`" in sentence and "self.gain = nn.Parameter" in sentence and "{" not in sentence
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_a_parameter_where_a_buffer_belongs_is_named(locale: str) -> None:
+    desc = _description([])
+    desc["parameters"] = [["running_mean", [4], True]]
+    failure = CheckFailed("wrong_buffers", params={"missing": "`running_mean`", "extra": "-", "wrong": "-"})
+    name, key, params = diagnose(failure, "state", [desc], None)
+    assert (name, key) == ("wrong_kind", "diag_parameter_not_buffer")
+    sentence = localize(key, params, locale)
+    assert 'register_buffer("running_mean"' in sentence and "{" not in sentence
+
+
+def test_a_name_missing_everywhere_is_not_a_wrong_kind() -> None:
+    desc = _description([["other", [4], True]])
+    failure = CheckFailed("wrong_parameters", params={"missing": "`gain`", "extra": "-", "wrong": "-"})
+    assert diagnose(failure, "parameters", [desc], None) is None

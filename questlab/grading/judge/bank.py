@@ -16,7 +16,7 @@ import hashlib
 import logging
 import secrets
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from questlab.grading.judge.grade import (
@@ -47,11 +47,15 @@ class Entry:
         seed: the seed, an int in ``[0, 2**63)``.
         reference: the reference solution's decoded observations.
         mistakes: each mistake variant's :class:`MistakeEvidence` (those that ran).
+        unusable: mistake name → why its trusted run or its checks could not be used (an author
+            bug: the probe or a check raised on it); such a mistake is never matched, and
+            ``questlab check`` reports the reason.
     """
 
     seed: int
     reference: dict[str, Any]
     mistakes: list[MistakeEvidence]
+    unusable: dict[str, str] = field(default_factory=dict)
 
 
 def new_seed() -> int:
@@ -125,6 +129,7 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
         )
         raise GraderBroken(f"the solution must pass every check but fails {reasons}")
     evidence = []
+    unusable: dict[str, str] = {}
     for mistake, result in zip(exercise.mistakes, results[1:], strict=False):
         try:
             report = read_trusted(result, f"mistake {mistake.name}")
@@ -138,13 +143,14 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
             )
         except (GraderBroken, ChecksBroken) as err:
             log.error("mistake variant %s of %s cannot be used: %s", mistake.name, exercise.path, err)
+            unusable[mistake.name] = str(err)
             continue
         evidence.append(
             MistakeEvidence.from_outcomes(
                 mistake.name, judged, report.observations, result.stdout, results[0].stdout
             )
         )
-    return Entry(seed, reference.observations, evidence)
+    return Entry(seed, reference.observations, evidence, unusable)
 
 
 class _Limited:

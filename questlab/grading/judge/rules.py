@@ -143,6 +143,32 @@ def plain_tensor(
     return None
 
 
+def _registered(desc: dict[str, Any], kind: str) -> set[str]:
+    """Names of ``desc``'s registered ``parameters`` or ``buffers`` (rows start with the name)."""
+    rows = desc.get(kind)
+    if not isinstance(rows, list):
+        return set()
+    return {str(row[0]) for row in rows if isinstance(row, list) and row}
+
+
+def wrong_kind(
+    failure: CheckFailed, aspect: str, values: list[Any], tree: ast.Module | None
+) -> Finding | None:
+    """A tensor registered as the wrong kind: a buffer where a learnable ``nn.Parameter`` was
+    expected (``wrong_parameters`` misses a name the buffers hold), or the reverse."""
+    if failure.key not in ("wrong_parameters", "wrong_buffers"):
+        return None
+    missing = re.findall(r"`([^`]+)`", str(failure.params.get("missing", "")))
+    other = "buffers" if failure.key == "wrong_parameters" else "parameters"
+    for desc in (v for v in values if isinstance(v, dict)):
+        found = [name for name in missing if name in _registered(desc, other)]
+        if found:
+            name = found[0]
+            key = "diag_buffer_not_parameter" if other == "buffers" else "diag_parameter_not_buffer"
+            return "wrong_kind", key, {"name": name, "attr": name.rpartition(".")[2]}
+    return None
+
+
 def forward_call(
     failure: CheckFailed, aspect: str, values: list[Any], tree: ast.Module | None
 ) -> Finding | None:
@@ -213,7 +239,14 @@ def module_class_not_instance(
 
 
 #: The rules in the order they are tried: root causes before their symptoms.
-RULES: list[Rule] = [super_init, module_class_not_instance, plain_container, plain_tensor, forward_call]
+RULES: list[Rule] = [
+    super_init,
+    module_class_not_instance,
+    plain_container,
+    wrong_kind,
+    plain_tensor,
+    forward_call,
+]
 
 
 def diagnose(failure: CheckFailed, aspect: str, values: list[Any], tree: ast.Module | None) -> Finding | None:

@@ -70,6 +70,11 @@ async def verify_exercise(runner: Any, exercise: Any, label: str) -> list[str]:
             f"{exercise.path / 'starter.py'}: {label}: the starter passes every check; it must fail"
         )
     for mistake in exercise.mistakes:
+        if mistake.name in entry.unusable:
+            problems.append(
+                f"{mistake.path}: {label}: the mistake variant cannot be used: {entry.unusable[mistake.name]}"
+            )
+            continue
         results_of = graded[f"mistake {mistake.name}"]
         if results_of["status"] == "pass":
             problems.append(
