@@ -129,17 +129,39 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 def users_create(
     email: Annotated[str, typer.Option(help="Sign-in email of the account.")],
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Password (8 to 256 characters).", prompt=True, hide_input=True, confirmation_prompt=True
+            help="Password (8 to 256 characters). Visible in the shell's history and the process "
+            "list: prefer the prompt or --password-stdin."
         ),
-    ],
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+    ] = False,
     role: Annotated[str, typer.Option(help="learner, author, moderator or admin.")] = "learner",
     display_name: Annotated[
         str | None, typer.Option(help="Public name (default: the part before @).")
     ] = None,
 ) -> None:
-    """Create an account, e.g. the first admin: questlab users create --email me@example.com --role admin."""
+    """Create an account, e.g. the first admin: questlab users create --email me@example.com --role admin.
+
+    The password comes from ``--password``, from stdin with ``--password-stdin`` (for scripts:
+    ``printf '%s\\n' "$PW" | questlab users create --email E --password-stdin``), or from a hidden
+    prompt asked twice when stdin is a terminal. Exits 1 with a sentence when none is given.
+    """
+    import sys
+
+    if password is None:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        elif sys.stdin.isatty():
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            err_console.print(
+                "[red]No password: stdin is not a terminal, so there is nothing to prompt on. "
+                "Pipe it with --password-stdin.[/]"
+            )
+            raise typer.Exit(1)
     from questlab.accounts.service import AccountError, create_user
     from questlab.db import Database
 

@@ -421,3 +421,26 @@ def test_cli_users_create(tmp_path: Path, monkeypatch):
         user = session.scalars(select(User)).one()
         assert user.role == "admin" and verify_password(user.password_hash, "longenough")
     db.dispose()
+
+
+def test_cli_users_create_reads_a_piped_password_only_when_asked(tmp_path: Path, monkeypatch):
+    from questlab.cli import app
+    from questlab.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    upgrade(url)
+    monkeypatch.setenv("QUESTLAB_DATABASE_URL", url)
+    monkeypatch.setenv("QUESTLAB_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    # A pipe is not a terminal: no prompt to echo into, and a clear sentence instead.
+    refused = runner.invoke(app, ["users", "create", "--email", "p@example.com"], input="longenough\n")
+    assert refused.exit_code == 1 and "--password-stdin" in refused.output
+    made = runner.invoke(
+        app, ["users", "create", "--email", "p@example.com", "--password-stdin"], input="long enough pw\n"
+    )
+    assert made.exit_code == 0, made.output
+    db = Database(url)
+    with db.session() as session:
+        user = session.scalars(select(User)).one()
+        assert verify_password(user.password_hash, "long enough pw")
+    db.dispose()
