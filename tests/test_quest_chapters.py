@@ -115,3 +115,27 @@ def test_checks_without_a_probe_is_an_error(tmp_path: Path) -> None:
     (folder / "probe.py").unlink()
     with pytest.raises(ContentError, match="needs a probe.py"):
         load_exercise(folder, ["ko", "en"])
+
+
+def test_a_localized_starter_may_differ_in_comments_and_docstrings_only(tmp_path: Path) -> None:
+    folder = _exercise(tmp_path)
+    (folder / "starter.py").write_text('def f():\n    """Add one."""\n    return 0  # TODO: add one\n')
+    (folder / "starter.ko.py").write_text(
+        'def f():\n    """1을 더합니다."""\n    return 0  # TODO: 1을 더하세요\n'
+    )
+    exercise = load_exercise(folder, ["ko", "en"])
+    assert "1을 더하세요" in exercise.starter_for("ko")
+    assert "add one" in exercise.starter_for("en")
+    (folder / "starter.ko.py").write_text("def f():\n    return 1  # TODO: 1을 더하세요\n")
+    with pytest.raises(ContentError, match="only its comments and docstrings translated"):
+        load_exercise(folder, ["ko", "en"])
+
+
+async def test_the_editor_starts_with_comments_in_the_learners_language(http) -> None:  # type: ignore[no-untyped-def]
+    lesson = QUEST.find("networks", "nn-module")
+    assert lesson is not None and "ko" in lesson.exercise.starters
+    korean = await http.get(lesson.url(), params={"lang": "ko"})
+    english = await http.get(lesson.url(), params={"lang": "en"})
+    assert "TODO: self에 nn.Linear layer 세 개를" in korean.text
+    assert "TODO: create three nn.Linear layers" not in korean.text
+    assert "TODO: create three nn.Linear layers" in english.text

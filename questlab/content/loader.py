@@ -7,6 +7,8 @@ quest down, and a broken ``quest.toml`` only takes its own quest down.
 
 from __future__ import annotations
 
+import ast
+
 import hashlib
 import re
 import tomllib
@@ -247,7 +249,54 @@ def load_exercise(folder: Path, locales: list[str]) -> Exercise:
         hints,
         probe=sources.get("probe.py"),
         mistakes=load_mistakes(folder, locales),
+        starters=load_localized_starters(folder, locales, sources["starter.py"]),
     )
+
+
+def _program_shape(source: str) -> str:
+    """``ast.dump`` of ``source`` without docstrings: what a comment-only translation keeps."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            body[0] = ast.Pass()
+    return ast.dump(tree)
+
+
+def load_localized_starters(folder: Path, locales: list[str], starter: str) -> dict[str, str]:
+    """Load ``starter.<locale>.py`` files: the starter with comments in the learner's language.
+
+    Raises:
+        ContentError: a localized starter does not compile, or differs from ``starter.py`` in more
+            than comments and docstrings (``questlab check`` verifies ``starter.py`` only, so the
+            programs must be the same).
+    """
+    starters = {}
+    for locale in locales:
+        path = folder / f"starter.{locale}.py"
+        if not path.is_file():
+            continue
+        source = read_python(path)
+        if _program_shape(source) != _program_shape(starter):
+            raise ContentError(
+                [
+                    ContentProblem(
+                        "error",
+                        path,
+                        None,
+                        f"starter.{locale}.py must be starter.py with only its comments and "
+                        "docstrings translated; the code differs",
+                    )
+                ]
+            )
+        starters[locale] = source
+    return starters
 
 
 def read_python(path: Path) -> str:

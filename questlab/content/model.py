@@ -60,6 +60,8 @@ class Exercise:
         hints: hints per locale, in order from gentle to explicit.
         probe: source of ``probe.py``, the only exercise code that enters a learner's run.
         mistakes: the named mistake variants, by name.
+        starters: ``starter.<locale>.py`` per locale where one exists: the same program as
+            ``starter.py`` with its comments (and docstrings) in that language.
     """
 
     path: Path
@@ -70,6 +72,12 @@ class Exercise:
     hints: dict[str, list[str]]
     probe: str | None = None
     mistakes: list[Mistake] = field(default_factory=list)
+    starters: dict[str, str] = field(default_factory=dict)
+
+    def starter_for(self, locale: str) -> str:
+        """The starter code shown to a learner reading in ``locale`` (``starter.py`` when that
+        locale has no ``starter.<locale>.py``)."""
+        return self.starters.get(locale, self.starter)
 
     @property
     def graded(self) -> bool:

@@ -57,9 +57,9 @@ def _lesson_html(lesson: Lesson, locale: str) -> dict[str, Any]:
         html["hints"] = [
             Markup(render_markdown(h, _, anchor_prefix=f"hint{i}-code")) for i, h in enumerate(hints)
         ]
-        html["starter"] = Markup(
-            render_markdown(f"```python\n{exercise.starter}```\n", _, anchor_prefix="starter")
-        )
+        starter = exercise.starter_for(locale)
+        html["starter_source"] = starter
+        html["starter"] = Markup(render_markdown(f"```python\n{starter}```\n", _, anchor_prefix="starter"))
     return html
 
 
