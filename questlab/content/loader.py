@@ -8,7 +8,6 @@ quest down, and a broken ``quest.toml`` only takes its own quest down.
 from __future__ import annotations
 
 import ast
-
 import hashlib
 import re
 import tomllib
