@@ -60,7 +60,7 @@ def serve(
     settings = Settings()
     host = host or settings.host
     port = port or settings.port
-    if not is_loopback(host) and not unsafe_no_sandbox:
+    if not is_loopback(host) and not unsafe_no_sandbox and settings.runner == "local":
         if settings.sandbox == "none":
             ok, reason = False, "QUESTLAB_SANDBOX=none"
         else:
@@ -95,6 +95,53 @@ def serve(
     if failed:
         err_console.print(f"[red]Stopped: the sandbox could not start ({failed[0]}).[/]")
         raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    slots: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Runs at once (default: QUESTLAB_RUNNER_SLOTS).")
+    ] = None,
+    capability: Annotated[
+        list[str] | None,
+        typer.Option(help="A capability this worker offers beyond cpu, e.g. cuda (repeatable)."),
+    ] = None,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-no-sandbox", help="Run learner code even when bubblewrap cannot sandbox it here."
+        ),
+    ] = False,
+) -> None:
+    """Start a runner worker: take run and grading jobs from the broker (QUESTLAB_RUNNER=celery).
+
+    The broker is QUESTLAB_BROKER_URL, or QUESTLAB_REDIS_URL when unset; results and heartbeats go
+    to QUESTLAB_REDIS_URL. A worker serves the public, so the sandbox is required unless
+    --unsafe-no-sandbox (or QUESTLAB_SANDBOX=none) says otherwise.
+    """
+    from questlab.runner import SandboxUnavailable
+    from questlab.runner.remote import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    sandbox = settings.sandbox
+    if sandbox == "auto" and not unsafe_no_sandbox:
+        sandbox = "bwrap"
+    runner_worker = Worker(
+        broker_url=settings.broker_url or settings.redis_url,
+        redis_url=settings.redis_url,
+        slots=slots or settings.runner_slots,
+        sandbox=sandbox,
+        capabilities=capability or [],
+    )
+    try:
+        runner_worker.serve()
+    except SandboxUnavailable as error:
+        err_console.print(
+            f"[red]Stopped: learner code cannot be sandboxed here ({error}).[/] Install bubblewrap "
+            "(scripts/system-packages), or pass --unsafe-no-sandbox if you accept the risk."
+        )
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -77,6 +77,21 @@ class Settings(BaseSettings):
         ge=1,
         description="Code runs and submissions allowed per client address per minute (all its visitors).",
     )
+    runner: Literal["local", "celery"] = Field(
+        default="local",
+        description=(
+            "Where learner code runs: local (a sandbox pool inside this server process) or celery "
+            "(questlab worker processes, reached through the broker)."
+        ),
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis for the celery runner: workers' heartbeats and run results (and the broker).",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker of the celery runner when it is not redis_url, e.g. amqp://guest@host//.",
+    )
     runner_enabled: bool = Field(
         default=True, description="Start the code runner with the server (off: pages only, Run answers 503)."
     )

@@ -287,6 +287,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The grader is warming up after the server started; submit again in {seconds} s.",
         "ko": "서버가 막 시작해서 채점기를 준비하는 중입니다. {seconds}초 뒤에 다시 제출하세요.",
     },
+    # -- runner workers (QUESTLAB_RUNNER=celery) --
+    "runner_no_worker": {
+        "en": "No code runner is online right now, so nothing can run; try again in a few seconds. "
+        "If this lasts, tell the site's operator that no questlab worker is running.",
+        "ko": "지금 온라인인 코드 실행기가 없어서 실행할 수 없습니다. 몇 초 뒤에 다시 시도하세요. "
+        "계속되면 사이트 운영자에게 questlab worker가 실행되고 있지 않다고 알려 주세요.",
+    },
+    "runner_no_capability": {
+        "en": "No code runner that offers {capability} is online right now; try again later.",
+        "ko": "{capability}을(를) 제공하는 코드 실행기가 지금 온라인에 없습니다. 나중에 다시 시도하세요.",
+    },
+    "runner_unreachable": {
+        "en": "The run queue cannot be reached right now, so nothing can run; try again in a few seconds.",
+        "ko": "지금은 실행 대기열에 연결할 수 없어서 실행할 수 없습니다. 몇 초 뒤에 다시 시도하세요.",
+    },
     "learner_no_network": {
         "en": "Code here has no network, so downloads (torch.hub, datasets, web pages) cannot work.",
         "ko": "여기서 실행되는 코드에는 네트워크가 없어서 다운로드(torch.hub, 데이터셋, 웹 페이지)를 할 수 없습니다.",

@@ -41,6 +41,10 @@ LIMIT_SENTENCES = [
         _("the program ended with exit code %(value)s (any code but 0 means it failed)"),
     ),
     (
+        re.compile(r"no runner worker answered within ([\d.]+) s; please run it again"),
+        _("no runner worker answered within %(value)s s; please run it again"),
+    ),
+    (
         re.compile(r"runs have no network: downloads \(torch.hub, datasets, web pages\) cannot work here"),
         _("runs have no network: downloads (torch.hub, datasets, web pages) cannot work here"),
     ),
@@ -55,6 +59,18 @@ WARMING_UP = _("the runner is warming up; retry in %(value)s s")
 BUSY = _("the runner is busy; retry in a few seconds")
 TOO_MANY = _("too many runs in a minute; retry in %(value)s s")
 TURNED_OFF = _("code running is turned off on this server")
+
+
+def unavailable_sentence(unavailable: object, locale: str) -> str:
+    """The learner's sentence for a :class:`questlab.runner.remote.RunnerUnavailable` in ``locale``:
+    no worker online, none offering the capability asked for, or the broker unreachable."""
+    from questlab.grading.messages import localize
+
+    if unavailable.reason == "broker_down":  # type: ignore[attr-defined]
+        return localize("runner_unreachable", None, locale)
+    if unavailable.capability:  # type: ignore[attr-defined]
+        return localize("runner_no_capability", {"capability": unavailable.capability}, locale)  # type: ignore[attr-defined]
+    return localize("runner_no_worker", None, locale)
 
 
 def say(msgid: str, locale: str, value: object = None) -> str:
@@ -156,8 +172,13 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
     wait = run_budget(request)
     if wait:
         return busy_response(wait, say(TOO_MANY, locale, math.ceil(wait)), 429)
+    from questlab.runner.remote import RunnerUnavailable
+
     try:
         result = await runner.run(body.code)
+    except RunnerUnavailable as unavailable:
+        request.app.state.metrics.runs.labels("unavailable").inc()
+        return busy_response(unavailable.retry_after_s, unavailable_sentence(unavailable, locale), 503)
     except RunnerStarting as starting:  # the runner started again between the check and the run
         retry = starting.retry_after_s
         return busy_response(retry, say(WARMING_UP, locale, math.ceil(retry)), 503)

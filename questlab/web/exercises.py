@@ -78,9 +78,14 @@ async def _judge(
         result = await request.app.state.runner.run(code, harness=probe_harness(exercise.probe, seed))
         entry = await entry_task
     except RunnerBusy as busy:  # RunnerStarting too: the runner still warms up after the start
+        from questlab.runner.remote import RunnerUnavailable
+        from questlab.web.api_run import unavailable_sentence
+
         entry_task.cancel()
         retry = str(max(1, math.ceil(busy.retry_after_s)))
-        if isinstance(busy, RunnerStarting):
+        if isinstance(busy, RunnerUnavailable):
+            message = unavailable_sentence(busy, locale)
+        elif isinstance(busy, RunnerStarting):
             message = localize("run_warming_up", {"seconds": retry}, locale)
         else:
             message = localize("run_busy", None, locale)

@@ -22,6 +22,9 @@ log = logging.getLogger("questlab.runner")
 async def start_runner(app: FastAPI) -> None:
     """Begin starting the runner when ``settings.runner_enabled``; returns at once.
 
+    The runner is the in-process sandbox pool, or with ``settings.runner == "celery"`` a
+    :class:`questlab.runner.remote.CeleryRunner` sending runs to ``questlab worker`` processes.
+
     ``app.state.runner`` is the service from now on (its ``starting`` is True until it is
     ready) and ``app.state.runner_task`` the start in progress. When the start fails (only
     possible with ``QUESTLAB_SANDBOX=bwrap``: ``auto`` falls back to no sandbox), the error is
@@ -38,9 +41,16 @@ async def start_runner(app: FastAPI) -> None:
     except ImportError:  # the runner package is not built in this tree
         log.warning("runner: not available in this build")
         return
-    runner = RunnerService(
-        slots=settings.runner_slots, queue_size=settings.runner_queue, sandbox=settings.sandbox
-    )
+    if settings.runner == "celery":
+        from questlab.runner.remote import CeleryRunner
+
+        runner = CeleryRunner(
+            broker_url=settings.broker_url or settings.redis_url, redis_url=settings.redis_url
+        )
+    else:
+        runner = RunnerService(
+            slots=settings.runner_slots, queue_size=settings.runner_queue, sandbox=settings.sandbox
+        )
     app.state.runner = runner
     from questlab.grading.judge.bank import GradingBank
 
