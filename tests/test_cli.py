@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from questlab.cli import app, is_loopback
@@ -40,6 +42,7 @@ def test_check_strict_fails_on_warnings(tmp_path: Path):
     assert runner.invoke(app, ["check", str(tmp_path), "--no-run", "--strict"]).exit_code == 1
 
 
+@pytest.mark.timeout(1200)  # every block and every exercise of the quest, for real
 def test_bundled_quest_checks_clean():
     """Every file validates, every block prints what its lesson documents, every solution passes its
     checks and every starter fails one: the lessons' claims are executed against real PyTorch."""

@@ -1,4 +1,7 @@
-"""``questlab check`` grades every exercise: the solution must pass, the starter must fail."""
+"""``questlab check`` grades every exercise: the solution must pass, the starter must fail.
+
+The bundled quest's whole check runs once, in tests/test_cli.py (test_bundled_quest_checks_clean).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,6 @@ from rich.console import Console
 
 from questlab.content.check import check_content
 from tests.grading.conftest import REPO
-
-
-def test_bundled_exercises_check_clean() -> None:
-    console = Console(record=True, width=200)
-    assert check_content(REPO / "quests", console=console) == 0, console.export_text()
 
 
 def test_a_failing_solution_is_reported(tmp_path: Path) -> None:
