@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         default=None,
         description="Celery broker of the celery runner when it is not redis_url, e.g. amqp://guest@host//.",
     )
+    rate_limit_store: Literal["memory", "redis"] = Field(
+        default="memory",
+        description=(
+            "Where run rate limits are counted: memory (one server process) or redis (shared by "
+            "every web process using redis_url)."
+        ),
+    )
     runner_enabled: bool = Field(
         default=True, description="Start the code runner with the server (off: pages only, Run answers 503)."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from questlab.web.i18n import translations
 from questlab.web.pagekit import request_locale
-from questlab.web.ratelimit import RateLimiter, visitor_key
+from questlab.web.ratelimit import RateLimiter, RedisRateLimiter, visitor_key
 
 MAX_CODE_CHARS = 100_000
 """Longest program accepted, in characters (a lesson snippet is a few hundred)."""
@@ -122,15 +123,31 @@ def busy_response(retry_after_s: float, message: str, status_code: int) -> JSONR
     )
 
 
-def limiter(request: Request) -> RateLimiter:
-    """The app's per-visitor run rate limiter (created on first use from ``run_rate_per_minute``)."""
+def _redis(state: Any) -> Any:
+    """The app's shared ``redis.asyncio`` client for rate limits (made on first use)."""
+    if getattr(state, "rate_redis", None) is None:
+        import redis.asyncio as aioredis
+
+        state.rate_redis = aioredis.Redis.from_url(
+            state.settings.redis_url, socket_timeout=1, socket_connect_timeout=1
+        )
+    return state.rate_redis
+
+
+def limiter(request: Request) -> RateLimiter | RedisRateLimiter:
+    """The app's per-visitor run rate limiter (created on first use from ``run_rate_per_minute``;
+    in Redis with ``rate_limit_store="redis"``)."""
     state = request.app.state
     if getattr(state, "run_limiter", None) is None:
-        state.run_limiter = RateLimiter(state.settings.run_rate_per_minute, 60.0)
+        limit = state.settings.run_rate_per_minute
+        if state.settings.rate_limit_store == "redis":
+            state.run_limiter = RedisRateLimiter(_redis(state), limit, 60.0, "questlab:rate:visitor:")
+        else:
+            state.run_limiter = RateLimiter(limit, 60.0)
     return state.run_limiter
 
 
-def address_limiter(request: Request) -> RateLimiter:
+def address_limiter(request: Request) -> RateLimiter | RedisRateLimiter:
     """The app's per-address run rate limiter (``run_rate_per_address_per_minute``).
 
     The visitor key comes from cookies the client chooses; this one does not, so a client that
@@ -138,18 +155,23 @@ def address_limiter(request: Request) -> RateLimiter:
     """
     state = request.app.state
     if getattr(state, "run_address_limiter", None) is None:
-        state.run_address_limiter = RateLimiter(state.settings.run_rate_per_address_per_minute, 60.0)
+        limit = state.settings.run_rate_per_address_per_minute
+        if state.settings.rate_limit_store == "redis":
+            state.run_address_limiter = RedisRateLimiter(_redis(state), limit, 60.0, "questlab:rate:address:")
+        else:
+            state.run_address_limiter = RateLimiter(limit, 60.0)
     return state.run_address_limiter
 
 
-def run_budget(request: Request) -> float:
+async def run_budget(request: Request) -> float:
     """Count one run or submission for this visitor and address.
 
     Returns:
         0.0 when allowed, else the seconds to wait (the longer of the two limits).
     """
     address = f"ip:{request.client.host if request.client else 'unknown'}"
-    return max(limiter(request).hit(visitor_key(request)), address_limiter(request).hit(address))
+    visitor = await limiter(request).take(visitor_key(request))
+    return max(visitor, await address_limiter(request).take(address))
 
 
 async def run_code(request: Request, body: RunRequest) -> JSONResponse:
@@ -169,7 +191,7 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
     if runner.starting:  # before the rate limit: a run refused for warming up is not counted
         retry = runner.start_retry_after()
         return busy_response(retry, say(WARMING_UP, locale, math.ceil(retry)), 503)
-    wait = run_budget(request)
+    wait = await run_budget(request)
     if wait:
         return busy_response(wait, say(TOO_MANY, locale, math.ceil(wait)), 429)
     from questlab.runner.remote import RunnerUnavailable

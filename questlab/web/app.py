@@ -71,6 +71,8 @@ def create_app(
         finally:
             app.state.mailer.stop()
             await stop_runner(app)
+            if getattr(app.state, "rate_redis", None) is not None:
+                await app.state.rate_redis.aclose()
             if database is None:
                 db.dispose()
 

@@ -125,7 +125,7 @@ async def submit(
         retry = str(max(1, math.ceil(runner.start_retry_after())))
         message = localize("run_warming_up", {"seconds": retry}, locale)
         return _refused(message, locale, 503, {"Retry-After": retry})
-    wait = run_budget(request)  # one budget for runs and submissions
+    wait = await run_budget(request)  # one budget for runs and submissions
     if wait:
         seconds = max(1, round(wait))
         message = localize("rate_limited", {"seconds": seconds}, locale)
