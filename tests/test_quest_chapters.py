@@ -139,3 +139,15 @@ async def test_the_editor_starts_with_comments_in_the_learners_language(http) ->
     assert "TODO: self에 nn.Linear layer 세 개를" in korean.text
     assert "TODO: create three nn.Linear layers" not in korean.text
     assert "TODO: create three nn.Linear layers" in english.text
+
+
+def test_positions_follow_the_order_not_the_folder_numbers(tmp_path: Path) -> None:
+    import shutil
+
+    quest = shutil.copytree(QUESTS / "pytorch", tmp_path / "pytorch")
+    chapter = quest / "02-networks"
+    (chapter / "03-containers").rename(chapter / "09-containers")  # a gap: 01, 02, 09
+    networks = next(c for c in load_catalog(tmp_path).quests["pytorch"].chapters if c.slug == "networks")
+    assert [lesson.position for lesson in networks.lessons] == list(range(1, len(networks.lessons) + 1))
+    containers = networks.lessons[-1]
+    assert (containers.slug, containers.number, containers.position) == ("containers", 9, len(networks.lessons))

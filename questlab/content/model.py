@@ -123,6 +123,13 @@ class Lesson:
         assert self.chapter is not None
         return f"{self.chapter.slug}/{self.slug}"
 
+    @property
+    def position(self) -> int:
+        """1-based place among the chapter's served lessons (what "Lesson 03 of 08" shows); the
+        folder's ``NN`` only orders them, so a gap or a draft never skews the count."""
+        assert self.chapter is not None
+        return next(i for i, lesson in enumerate(self.chapter.lessons, start=1) if lesson is self)
+
     def url(self) -> str:
         """Site path of the lesson page, e.g. ``/quests/pytorch/networks/nn-module/``."""
         assert self.chapter is not None
