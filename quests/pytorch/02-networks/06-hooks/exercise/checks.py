@@ -22,33 +22,50 @@ def _names(names):
     return ", ".join(f"`{n}`" for n in names) or "-"
 
 
-def _cases(obs):
-    """``(case, learner data, reference data, en description, ko description)`` for each model."""
+def _cases(obs, name):
+    """``(learner data, reference data, en description, ko description)`` of observation ``name``
+    for each model, after checking that the call returned ``(output, stats)`` there."""
+    returned, observed = obs["returned"], obs[name]
     for case, (en, ko) in CASES.items():
-        data = obs[case]
-        if not isinstance(data, dict):
+        data = returned.get(case) if isinstance(returned, dict) else None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(observed, dict)
+            or not isinstance(observed.get(case), dict)
+        ):
             fail(
                 en="The probe could not read what `activation_stats` did.",
                 ko="`activation_stats`가 한 일을 읽을 수 없습니다.",
             )
-        yield case, data, obs.reference(case), en, ko
+        _returned(data, en, ko)
+        yield observed[case], obs.reference(name)[case], en, ko
 
 
 def _returned(data, en, ko):
     """Fail unless the call returned ``(output, stats)`` with a dict of statistics."""
     if data.get("raised"):
         error = str(data["raised"]).rstrip(".")
+        why_en = why_ko = ""
+        if "not tuple" in error:  # a hook returned something, which became the module's output
+            why_en = (
+                " A forward hook that returns a value replaces the module's output, and the next layer got "
+                "that value: a hook that only records must return nothing."
+            )
+            why_ko = (
+                " forward hook이 값을 돌려주면 그 값이 module의 출력이 되어 다음 layer로 넘어갑니다. "
+                "기록만 하는 hook은 아무것도 return하지 마세요."
+            )
         fail(
-            en=f"`activation_stats(model, x)` raised {error} on {en}.",
-            ko=f"{ko}에서 `activation_stats(model, x)`가 {error} 오류를 냈습니다.",
+            en=f"`activation_stats(model, x)` raised {error} on {en}.{why_en}",
+            ko=f"{ko}에서 `activation_stats(model, x)`가 {error} 오류를 냈습니다.{why_ko}",
         )
     if data.get("returned") != "pair":
         fail(
             en=f"`activation_stats` returned {data.get('returned')}; return the pair `(output, stats)`.",
             ko=f"`activation_stats`가 {data.get('returned')}을(를) 돌려줬습니다. `(output, stats)` 쌍을 돌려주세요.",
         )
-    if data.get("stats") is None:
-        kind = data.get("stats_type", "?")
+    if data.get("stats_type") is not None:
+        kind = data["stats_type"]
         fail(
             en=f"The second item `activation_stats` returned is {kind}; it should be a dict `{{name: (mean, std)}}`.",
             ko=f"`activation_stats`가 돌려준 두 번째 값이 {kind}입니다. `{{이름: (mean, std)}}` dict여야 합니다.",
@@ -70,14 +87,13 @@ def _close(a, b):
     ko="`(output, stats)`를 돌려주는 `activation_stats(model, x)`를 정의하세요.",
 )
 def returns(obs):
-    for _, data, _, en, ko in _cases(obs):
-        _returned(data, en, ko)
+    for _ in _cases(obs, "returned"):
+        pass
 
 
 @check("stats", aspect="hooks")
 def stats(obs):
-    for _, data, ref, en, ko in _cases(obs):
-        _returned(data, en, ko)
+    for data, ref, en, ko in _cases(obs, "stats"):
         got, want = data["stats"]["values"], ref["stats"]["values"]
         if not got:
             fail(
@@ -119,8 +135,7 @@ def stats(obs):
 
 @check("plain_numbers", aspect="state")
 def plain_numbers(obs):
-    for _, data, ref, en, ko in _cases(obs):
-        _returned(data, en, ko)
+    for data, ref, en, ko in _cases(obs, "stats"):
         kinds, want = data["stats"]["kinds"], ref["stats"]["kinds"]
         if not kinds:
             fail(
@@ -138,7 +153,7 @@ def plain_numbers(obs):
 
 @check("model_called_once", aspect="hooks")
 def model_called_once(obs):
-    for _, data, ref, en, ko in _cases(obs):
+    for data, ref, en, ko in _cases(obs, "calls"):
         calls, want = data.get("calls"), ref["calls"]
         if calls == want:
             continue
@@ -159,7 +174,7 @@ def model_called_once(obs):
 
 @check("hooks_removed", aspect="hooks")
 def hooks_removed(obs):
-    for _, data, _, en, ko in _cases(obs):
+    for data, _, en, ko in _cases(obs, "hooks_left"):
         left = data.get("left")
         if not isinstance(left, dict):
             fail(en="The probe could not read the model's hooks.", ko="model의 hook을 읽을 수 없습니다.")
@@ -191,27 +206,25 @@ def hooks_removed(obs):
 
 @check("no_new_records", aspect="hooks")
 def no_new_records(obs):
-    for _, data, _, en, ko in _cases(obs):
-        _returned(data, en, ko)
+    for data, _, en, ko in _cases(obs, "records"):
         changed = data.get("changed")
         if isinstance(changed, str):
             fail(
                 en=f"Calling {en} again after `activation_stats` raised {changed}.",
-                ko=f"`activation_stats` 뒤에 {ko}를 다시 부르자 {changed} 오류가 났습니다.",
+                ko=f"`activation_stats` 뒤에 {ko}을 다시 부르자 {changed} 오류가 났습니다.",
             )
         if changed is not False:
             fail(
                 en=f"Calling {en} again after `activation_stats` returned changed the `stats` it returned: a "
                 "hook is still recording. Remove every hook before returning.",
-                ko=f"`activation_stats`가 끝난 뒤 {ko}를 다시 부르자 돌려준 `stats`가 바뀌었습니다. 아직 기록하는 "
+                ko=f"`activation_stats`가 끝난 뒤 {ko}을 다시 부르자 돌려준 `stats`가 바뀌었습니다. 아직 기록하는 "
                 "hook이 있습니다. 돌려주기 전에 hook을 모두 떼세요.",
             )
 
 
 @check("output", aspect="forward")
 def output(obs):
-    for _, data, ref, en, ko in _cases(obs):
-        _returned(data, en, ko)
+    for data, ref, en, ko in _cases(obs, "output"):
         got = data.get("output")
         if not isinstance(got, Tensor):
             fail(
@@ -232,6 +245,6 @@ def output(obs):
         if not isinstance(after, Tensor):
             fail(
                 en=f"Calling {en} after `activation_stats` raised {after}.",
-                ko=f"`activation_stats` 뒤에 {ko}를 부르자 {after} 오류가 났습니다.",
+                ko=f"`activation_stats` 뒤에 {ko}을 부르자 {after} 오류가 났습니다.",
             )
         expect_close(after, ref["after"], what=f"the output of {en} called after `activation_stats`")

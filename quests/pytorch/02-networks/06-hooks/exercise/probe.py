@@ -160,11 +160,54 @@ def _case(sub, case):
     return found
 
 
-@observation("seq")
-def seq(sub):
-    return _case(sub, "seq")
+CASES = ("seq", "nested")
+_DONE = {}
 
 
-@observation("nested")
-def nested(sub):
-    return _case(sub, "nested")
+def _observed(sub):
+    """What each case gave, computed once per run and shared by the observations below."""
+    if "cases" not in _DONE:
+        sub.function("activation_stats")  # no function: every observation says so
+        _DONE["cases"] = {case: _case(sub, case) for case in CASES}
+    return _DONE["cases"]
+
+
+def _part(sub, *keys):
+    return {case: {k: found.get(k) for k in keys} for case, found in _observed(sub).items()}
+
+
+# One observation per aspect, so that each check reads only what it judges.
+@observation("returned")
+def returned(sub):
+    # Whether the call raised, and the kind of what it returned.
+    return _part(sub, "raised", "returned", "stats_type")
+
+
+@observation("stats")
+def stats(sub):
+    # The returned statistics by name, as floats, and the types they were recorded as.
+    return _part(sub, "stats")
+
+
+@observation("calls")
+def calls(sub):
+    # How often a hook already on the model ran during the call.
+    return _part(sub, "calls")
+
+
+@observation("hooks_left")
+def hooks_left(sub):
+    # Hooks on the model (and global module hooks) after the call, other than the probe's own.
+    return _part(sub, "left", "global_hooks", "theirs_kept")
+
+
+@observation("records")
+def records(sub):
+    # Whether calling the model again changed the returned statistics.
+    return _part(sub, "changed")
+
+
+@observation("output")
+def output(sub):
+    # The returned output, whether it is attached to the graph, and the model's output afterwards.
+    return _part(sub, "output", "grad_fn", "after")
