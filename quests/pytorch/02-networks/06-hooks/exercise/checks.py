@@ -235,11 +235,12 @@ def output(obs):
         if data.get("grad_fn") is not ref["grad_fn"]:
             fail(
                 en=f"The output on {en} has the right values but is cut off from the autograd graph "
-                "(`output.grad_fn` is None), so no gradient could reach the layers. A forward hook that "
-                "returns a value replaces the module's output: a hook that only records must return nothing.",
+                "(`output.grad_fn` is None), so no gradient could reach the layers. Run the model as usual, "
+                "not under `torch.no_grad()`, and remember that a forward hook that returns a value replaces the "
+                "module's output: a hook that only records must return nothing.",
                 ko=f"{ko}의 출력 값은 맞지만 autograd graph에서 떨어져 있어(`output.grad_fn`이 None) gradient가 "
-                "layer까지 갈 수 없습니다. 값을 돌려주는 forward hook은 module의 출력을 바꿔치기합니다. 기록만 "
-                "하는 hook은 아무것도 return하지 마세요.",
+                "layer까지 갈 수 없습니다. model은 `torch.no_grad()` 없이 평소대로 실행하세요. 그리고 값을 돌려주는 "
+                "forward hook은 module의 출력을 바꿔치기하니, 기록만 하는 hook은 아무것도 return하지 마세요.",
             )
         after = data.get("after")
         if not isinstance(after, Tensor):
