@@ -150,4 +150,5 @@ def test_positions_follow_the_order_not_the_folder_numbers(tmp_path: Path) -> No
     networks = next(c for c in load_catalog(tmp_path).quests["pytorch"].chapters if c.slug == "networks")
     assert [lesson.position for lesson in networks.lessons] == list(range(1, len(networks.lessons) + 1))
     containers = networks.lessons[-1]
-    assert (containers.slug, containers.number, containers.position) == ("containers", 9, len(networks.lessons))
+    expected = ("containers", 9, len(networks.lessons))
+    assert (containers.slug, containers.number, containers.position) == expected
