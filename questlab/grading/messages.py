@@ -69,8 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "model의 parameter가 {actual:,}개입니다. {expected:,}개여야 합니다.",
     },
     "wrong_output_shape": {
-        "en": "For an input of shape {input} the output has shape {actual}; it should be {expected}.",
-        "ko": "shape이 {input}인 입력에 대해 출력 shape이 {actual}입니다. {expected}이어야 합니다.",
+        "en": "For the input `{input}` the output has shape {actual}; it should be {expected}.",
+        "ko": "입력 `{input}`에 대한 출력 shape이 {actual}입니다. {expected}이어야 합니다.",
     },
     "wrong_output_values": {
         "en": "The output values differ from the expected ones (largest difference {diff:.3g}, "

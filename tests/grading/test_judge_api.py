@@ -87,3 +87,12 @@ def test_a_name_missing_everywhere_is_not_a_wrong_kind() -> None:
     desc = _description([["other", [4], True]])
     failure = CheckFailed("wrong_parameters", params={"missing": "`gain`", "extra": "-", "wrong": "-"})
     assert diagnose(failure, "parameters", [desc], None) is None
+
+
+def test_a_forward_failure_never_calls_a_plain_weight_a_buffer() -> None:
+    desc = _plain([["weight", "tensor"]])
+    failure = CheckFailed("wrong_output_values", params={"diff": 1.0, "atol": 1e-5})
+    assert diagnose(failure, "forward", [desc], None) is None
+    learnable = _plain([["weight", "tensor (requires_grad)"]])
+    name, _, params = diagnose(failure, "forward", [learnable], None)
+    assert (name, params["attr"]) == ("plain_tensor", "weight")

@@ -107,7 +107,9 @@ def plain_tensor(
     """A learnable tensor kept as a plain attribute; told apart from ``nn.Parameter(t).to(device)``.
 
     A plain tensor the failure names as a missing parameter is told to become an ``nn.Parameter``,
-    one it names as a missing buffer a buffer, whether or not it requires grad.
+    one it names as a missing buffer a buffer, whether or not it requires grad. After a failed
+    forward or output check, a plain tensor that requires no grad is not diagnosed: it could be
+    either, and telling a weight to become a buffer would be wrong advice.
     """
     missing = re.findall(r"`([^`]+)`", str(failure.params.get("missing", "")))
     for desc in _descriptions(values):
@@ -139,7 +141,10 @@ def plain_tensor(
                 failure.key == "wrong_parameters" and row[0] in missing
             ):
                 return "plain_tensor", "diag_plain_tensor", {"attr": str(row[0]), "shape": "-"}
-            return "unregistered_buffer", "diag_unregistered_buffer", {"attr": str(row[0])}
+            if failure.key == "wrong_buffers" or aspect in ("state", "structure"):
+                return "unregistered_buffer", "diag_unregistered_buffer", {"attr": str(row[0])}
+            # A failed forward pass with a plain tensor that needs no grad: a weight or a buffer?
+            # Nothing here says which, so the rule names neither (the parameters check will).
     return None
 
 
