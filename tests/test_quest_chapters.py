@@ -49,7 +49,7 @@ async def http(tmp_path: Path, sqlite_url: str):  # type: ignore[no-untyped-def]
             yield client
 
 
-@pytest.mark.parametrize("chapter_slug", ["tensors", "networks"])
+@pytest.mark.parametrize("chapter_slug", ["tensors", "networks", "training"])
 async def test_every_lesson_of_the_chapter_renders_in_both_languages(http, chapter_slug: str) -> None:  # type: ignore[no-untyped-def]
     chapter = CHAPTERS[chapter_slug]
     total = len(chapter.lessons)
@@ -70,7 +70,7 @@ async def test_every_lesson_of_the_chapter_renders_in_both_languages(http, chapt
                 assert 'id="exercise"' in r.text
 
 
-@pytest.mark.parametrize("chapter_slug", ["tensors", "networks"])
+@pytest.mark.parametrize("chapter_slug", ["tensors", "networks", "training"])
 def test_every_exercise_of_the_chapter_is_graded_with_named_mistakes(chapter_slug: str) -> None:
     for lesson in CHAPTERS[chapter_slug].lessons:
         exercise = lesson.exercise
@@ -79,6 +79,8 @@ def test_every_exercise_of_the_chapter_is_graded_with_named_mistakes(chapter_slu
         for mistake in exercise.mistakes:
             assert set(mistake.texts) == {"ko", "en"} and all(mistake.texts.values()), mistake.name
         assert set(exercise.hints) == {"ko", "en"} and 2 <= len(exercise.hints["ko"]) <= 5, lesson.key
+        # Korean first: the editor starts with Korean TODOs for a learner reading in Korean.
+        assert "ko" in exercise.starters, f"{lesson.key} has no starter.ko.py"
 
 
 def _exercise(tmp_path: Path) -> Path:
