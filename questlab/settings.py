@@ -67,7 +67,16 @@ class Settings(BaseSettings):
     )
     runner_slots: int = Field(default=2, ge=1, le=64, description="Learner programs run at the same time.")
     runner_queue: int = Field(
-        default=16, ge=0, le=1024, description="Runs that may wait for a slot before the answer is 'busy'."
+        default=256,
+        ge=0,
+        le=4096,
+        description="Most runs that may wait for a slot (a memory bound; runner_max_wait_s refuses first).",
+    )
+    runner_max_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Longest expected wait for a slot, in seconds, that a run is queued for; then busy.",
     )
     run_rate_per_minute: int = Field(
         default=60, ge=1, description="Code runs and submissions allowed per visitor per minute."

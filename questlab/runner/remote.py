@@ -231,6 +231,7 @@ class CeleryRunner:
         limits: RunLimits | None = None,
         harness: str | None = None,
         capability: str | None = None,
+        owner: str = "",
     ) -> RunResult:
         """Run ``code`` on a worker and return its result.
 
@@ -239,6 +240,7 @@ class CeleryRunner:
             limits: this run's limits (default: the runner's).
             harness: trusted grading code run in the same child afterwards.
             capability: what the run needs from its worker (``None``: any worker).
+            owner: accepted for the interface; the broker's queue is first-come, first-served.
 
         Returns:
             The worker's result; ``status="killed"`` with a sentence when no result came within

@@ -83,8 +83,13 @@ class RunnerService:
 
     Args:
         slots: runs executed at once (one per core is the sweet spot).
-        queue_size: callers allowed to wait for a slot before RunnerBusy.
+        queue_size: callers allowed to wait for a slot at most (a memory bound); a caller is
+            refused with RunnerBusy earlier when its expected wait passes ``max_wait_s``.
         limits: default limits of a run.
+        max_wait_s: the longest expected wait for a slot, in seconds, that a caller is queued
+            for (the median recent run time × the runs ahead ÷ the slots); beyond it, RunnerBusy
+            with that wait as ``retry_after_s``. A burst the machine serves within this time waits
+            and is served instead of being refused.
         sandbox: ``"bwrap"`` (raise SandboxUnavailable if it cannot work),
             ``"none"`` (fork and rlimits only; logs a loud warning) or
             ``"auto"`` (bwrap when it works here, otherwise none).
@@ -98,13 +103,20 @@ class RunnerService:
     """
 
     def __init__(
-        self, *, slots: int = 2, queue_size: int = 16, limits: RunLimits = RunLimits(), sandbox: str = "auto"
+        self,
+        *,
+        slots: int = 2,
+        queue_size: int = 16,
+        limits: RunLimits = RunLimits(),
+        sandbox: str = "auto",
+        max_wait_s: float = 2.0,
     ) -> None:
         if sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {sandbox!r}")
         if not 1 <= slots <= sb.MAX_SLOTS or queue_size < 0:
             raise ValueError(f"slots must be 1 to {sb.MAX_SLOTS} and queue_size at least 0")
         self.slots, self.queue_size, self.limits = slots, queue_size, limits.validate()
+        self.max_wait_s = max_wait_s
         self.mode = sandbox
         self.sandboxed = False
         self.sandbox_description = "not started"
@@ -117,7 +129,12 @@ class RunnerService:
         self._parent: _Parent | None = None
         self._cgroups: sb.SlotCgroups | None = None
         self._free: list[int] = []
-        self._waiters: collections.deque[asyncio.Future[int]] = collections.deque()
+        #: Waiting callers per owner (e.g. a client address), served round-robin across owners
+        #: and first-come within one: a burst from one owner cannot starve the others.
+        self._waiters: collections.OrderedDict[str, collections.deque[asyncio.Future[int]]] = (
+            collections.OrderedDict()
+        )
+        self._waiting = 0
         self._next_id = 0
         self._restart_lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -361,38 +378,67 @@ class RunnerService:
             self._workdir = None
 
     # -- runs ------------------------------------------------------------------
-    def _retry_after(self) -> float:
-        typical = (sorted(self._recent_ms)[len(self._recent_ms) // 2] / 1000) if self._recent_ms else 0.1
-        return round(max(1.0, typical * (len(self._waiters) + 1) / self.slots), 1)
+    def _typical_s(self) -> float:
+        """The median of the recent runs' wall time in seconds (0.1 before any run)."""
+        return (sorted(self._recent_ms)[len(self._recent_ms) // 2] / 1000) if self._recent_ms else 0.1
 
-    async def _acquire(self) -> int:
+    def _expected_wait_s(self) -> float:
+        """Seconds a new caller is expected to wait for a slot with the runs queued now."""
+        return self._typical_s() * (self._waiting + 1) / self.slots
+
+    def _retry_after(self) -> float:
+        return round(max(1.0, self._expected_wait_s()), 1)
+
+    @property
+    def queue_depth(self) -> int:
+        """Callers waiting for a slot now."""
+        return self._waiting
+
+    async def _acquire(self, owner: str) -> int:
         if self._free:
             # The slot idle longest: its spare has had the most time to get ready.
             return self._free.pop(0)
-        if len(self._waiters) >= self.queue_size:
+        if self._waiting >= self.queue_size or self._expected_wait_s() > self.max_wait_s:
             raise RunnerBusy(self._retry_after())
         assert self._loop is not None
         fut: asyncio.Future[int] = self._loop.create_future()
-        self._waiters.append(fut)
+        self._waiters.setdefault(owner, collections.deque()).append(fut)
+        self._waiting += 1
         try:
             return await fut
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled():
                 self._release(fut.result())
             else:
-                self._waiters.remove(fut)
+                queue = self._waiters.get(owner)
+                if queue is not None and fut in queue:
+                    queue.remove(fut)
+                    self._waiting -= 1
+                    if not queue:
+                        del self._waiters[owner]
             raise
 
     def _release(self, slot: int) -> None:
         while self._waiters:
-            fut = self._waiters.popleft()
+            owner, queue = next(iter(self._waiters.items()))
+            fut = queue.popleft()
+            self._waiting -= 1
+            if queue:
+                self._waiters.move_to_end(owner)  # round-robin: this owner's next run waits its turn
+            else:
+                del self._waiters[owner]
             if not fut.done():
                 fut.set_result(slot)
                 return
         self._free.append(slot)
 
     async def run(
-        self, code: str, *, limits: RunLimits | None = None, harness: str | None = None
+        self,
+        code: str,
+        *,
+        limits: RunLimits | None = None,
+        harness: str | None = None,
+        owner: str = "",
     ) -> RunResult:
         """Run ``code`` in a fresh sandboxed child and return its result.
 
@@ -401,6 +447,8 @@ class RunnerService:
             limits: this run's limits (default: the service's).
             harness: trusted grading code run in the same child afterwards;
                 see ``docs/runner.md``.
+            owner: whose run it is for fair queueing (the web passes the client address): while
+                slots are busy, waiting runs are served round-robin across owners.
 
         Raises:
             RunnerStarting: while :meth:`start` is still running (a RunnerBusy).
@@ -414,7 +462,7 @@ class RunnerService:
         limits = (limits or self.limits).validate()
         if len(code.encode()) + len((harness or "").encode()) > MAX_SOURCE_BYTES:
             return RunResult(status="error", message=f"the code is longer than {MAX_SOURCE_BYTES} bytes")
-        slot = await self._acquire()
+        slot = await self._acquire(owner)
         try:
             result = await self._execute(slot, code, limits, harness)
         finally:

@@ -163,6 +163,11 @@ def address_limiter(request: Request) -> RateLimiter | RedisRateLimiter:
     return state.run_address_limiter
 
 
+def client_address(request: Request) -> str:
+    """The client's address (``unknown`` without one), the owner the runner queues fairly by."""
+    return request.client.host if request.client else "unknown"
+
+
 async def run_budget(request: Request) -> float:
     """Count one run or submission for this visitor and address.
 
@@ -197,7 +202,7 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
     from questlab.runner.remote import RunnerUnavailable
 
     try:
-        result = await runner.run(body.code)
+        result = await runner.run(body.code, owner=client_address(request))
     except RunnerUnavailable as unavailable:
         request.app.state.metrics.runs.labels("unavailable").inc()
         return busy_response(unavailable.retry_after_s, unavailable_sentence(unavailable, locale), 503)

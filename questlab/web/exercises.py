@@ -36,7 +36,7 @@ from questlab.progress.exercises import (
     record_submission,
     save_draft,
 )
-from questlab.web.api_run import MAX_CODE_CHARS, run_budget
+from questlab.web.api_run import MAX_CODE_CHARS, client_address, run_budget
 from questlab.web.pagekit import get_lesson, request_locale
 
 log = logging.getLogger("questlab.grading")
@@ -75,7 +75,9 @@ async def _judge(
     bank = request.app.state.grading_bank
     seed, entry_task = bank.take(exercise)
     try:
-        result = await request.app.state.runner.run(code, harness=probe_harness(exercise.probe, seed))
+        result = await request.app.state.runner.run(
+            code, harness=probe_harness(exercise.probe, seed), owner=client_address(request)
+        )
         entry = await entry_task
     except RunnerBusy as busy:  # RunnerStarting too: the runner still warms up after the start
         from questlab.runner.remote import RunnerUnavailable

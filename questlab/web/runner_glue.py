@@ -49,7 +49,10 @@ async def start_runner(app: FastAPI) -> None:
         )
     else:
         runner = RunnerService(
-            slots=settings.runner_slots, queue_size=settings.runner_queue, sandbox=settings.sandbox
+            slots=settings.runner_slots,
+            queue_size=settings.runner_queue,
+            sandbox=settings.sandbox,
+            max_wait_s=settings.runner_max_wait_s,
         )
     app.state.runner = runner
     from questlab.grading.judge.bank import GradingBank

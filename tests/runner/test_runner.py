@@ -501,3 +501,53 @@ print(sorted(found))
     from questlab.runner.child import AT_FORK_HOOKS
 
     assert eval(out.stdout) == sorted(AT_FORK_HOOKS), out.stdout
+
+
+def test_a_burst_from_one_owner_does_not_starve_another() -> None:
+    """Waiting runs are served round-robin across owners (client addresses), first-come within one."""
+
+    async def scenario() -> list[str]:
+        service = RunnerService(slots=1, queue_size=64, sandbox="bwrap", max_wait_s=30)
+        await service.start()
+        done: list[str] = []
+        try:
+
+            async def run(owner: str, label: str) -> None:
+                result = await service.run("import time\ntime.sleep(0.05)", owner=owner)
+                assert result.status == "ok", result
+                done.append(label)
+
+            greedy = [asyncio.create_task(run("10.0.0.1", f"greedy{i}")) for i in range(8)]
+            await asyncio.sleep(0.02)  # the greedy burst is queued first
+            calm = asyncio.create_task(run("10.0.0.2", "calm"))
+            await asyncio.gather(*greedy, calm)
+        finally:
+            await service.close()
+        return done
+
+    done = asyncio.run(scenario())
+    # The calm owner's run waits for at most the run in progress and one greedy turn.
+    assert done.index("calm") <= 2, done
+    assert [d for d in done if d != "calm"] == [f"greedy{i}" for i in range(8)]  # FIFO within one
+
+
+def test_runs_wait_while_the_expected_wait_is_short_and_are_refused_beyond_it() -> None:
+    async def scenario() -> tuple[list[str], RunnerBusy]:
+        service = RunnerService(slots=1, queue_size=1000, sandbox="bwrap", max_wait_s=1.0)
+        await service.start()
+        try:
+            service._recent_ms.extend([200.0] * 5)  # typical run: 0.2 s (the estimate's input)
+            tasks = [asyncio.create_task(service.run("import time\ntime.sleep(0.5)")) for _ in range(6)]
+            await asyncio.sleep(0.05)
+            # One runs, five wait (the fifth expected to wait 5 × 0.2 = 1.0 s, allowed); a sixth
+            # waiter would wait 1.2 s: refused, with that wait as the retry time.
+            assert service.queue_depth == 5
+            with pytest.raises(RunnerBusy) as busy:
+                await service.run("print(1)")
+            return [r.status for r in await asyncio.gather(*tasks)], busy.value
+        finally:
+            await service.close()
+
+    statuses, busy = asyncio.run(scenario())
+    assert statuses == ["ok"] * 6  # queued and served, not refused
+    assert busy.retry_after_s >= 1
