@@ -189,17 +189,38 @@ async def report_submit(
     return _report_page(request, quest, lesson, sent=True)
 
 
+def page_number(request: Request, pages: int) -> int:
+    """The 1-based ``?page=`` of the request, within 1..``pages`` (1 when missing or not a number)."""
+    try:
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    return min(max(1, number), max(1, pages))
+
+
 async def notifications_page(request: Request) -> Response:
-    """``GET /notifications``: the signed-in learner's notifications, marked read by this visit."""
+    """``GET /notifications?page=N``: the signed-in learner's notifications, newest first, 50 a page;
+    those this page shows are marked read by the visit."""
     user = current_user(request)
     if user is None:
         return _login("/notifications")
+    per_page = notify.NOTIFICATIONS_PER_PAGE
     with request.app.state.db.session() as session:
-        items = notify.list_notifications(session, user.id)
+        pages = max(1, -(-notify.notification_count(session, user.id) // per_page))
+        number = page_number(request, pages)
+        items = notify.list_notifications(session, user.id, offset=(number - 1) * per_page)
         email = notify.wants_email(session, user.id)
-        notify.mark_read(session, user.id)
+        notify.mark_read(session, user.id, [item["id"] for item in items if not item["read"]])
+        unread = notify.unread_count(session, user.id)
     return page(
-        request, "notifications.html", notifications=items, email=email, viewer=user, unread_notifications=0
+        request,
+        "notifications.html",
+        notifications=items,
+        email=email,
+        viewer=user,
+        unread_notifications=unread,
+        page_number=number,
+        pages=pages,
     )
 
 
