@@ -215,6 +215,39 @@ async def test_lesson_page_renders_the_discussion_server_side(app: FastAPI):
     )
 
 
+async def test_the_discussion_alone_for_the_open_page(app: FastAPI):
+    """``GET <lesson>/comments`` renders the lesson's discussion as the page does, for comments.js."""
+    async with member(app, "ana") as ana, member(app, "ben") as ben:
+        await ben.put(LESSON_API + "subscription")
+        first = await ana.comment("Why **model(x)**?")
+        async with client_for(app) as visitor:
+            alone = await visitor.get(LESSON_PAGE + "comments?lang=en")
+            oldest = (await visitor.get(LESSON_PAGE + "comments?sort=oldest&cpage=1")).text
+            missing = await visitor.get("/quests/test/basics/nope/comments")
+        assert alone.status_code == 200 and alone.headers["content-type"].startswith("text/html")
+        assert alone.headers["cache-control"] == "no-store"
+        html = alone.text
+        assert (
+            html.lstrip().startswith("<section") and "<html" not in html and '<header class="site' not in html
+        )
+        assert f'id="comment-{first}"' in html and "<strong>model(x)</strong>" in html
+        assert "data-comment-count>1<" in html and "Comments" in html and "data-unread" not in html
+        assert f'data-refresh="{LESSON_PAGE}comments"' in html and 'data-sort="oldest"' in oldest
+        assert missing.status_code == 404
+        # Signed in: the viewer's own actions, and the header's unread count.
+        bens = (await ben.http.get(LESSON_PAGE + "comments")).text
+        assert 'data-unread="1"' in bens and "data-comment-form" in bens
+        assert 'data-action="edit"' not in bens  # Ana's comment
+        before = re.search(rf'id="comment-{first}"[^>]*data-state="([^"]*)"', bens)
+        assert before is not None
+        await ana.put(f"/api/comments/{first}", {"body": "Why **model(x)**, really?"})
+        after = re.search(
+            rf'id="comment-{first}"[^>]*data-state="([^"]*)"',
+            (await ana.http.get(LESSON_PAGE + "comments")).text,
+        )
+        assert after is not None and after.group(1) != before.group(1)  # an edit changes the state
+
+
 async def test_notifications_come_in_pages_of_50(app: FastAPI):
     from questlab.community import comments
     from questlab.community.common import LessonRef

@@ -22,8 +22,8 @@ from questlab.db.models import User
 from questlab.progress.store import record_comment
 from questlab.web.community_api import limits, mailing, submit_report, wake_mailer
 from questlab.web.csrf import check_form_token
-from questlab.web.pagekit import get_lesson, page, request_locale
-from questlab.web.render import gettext
+from questlab.web.pagekit import base_context, get_lesson, header_unread, page, request_locale
+from questlab.web.render import gettext, render
 
 
 def _(message: str) -> str:
@@ -73,6 +73,31 @@ def discussion(request: Request, quest: Quest, lesson: Lesson) -> dict[str, Any]
         "comment_max_chars": settings.comment_max_chars,
         "comments_api": f"/api/quests/{quest.slug}/{lesson.chapter.slug}/{lesson.slug}/",
     }
+
+
+async def comments_fragment(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str
+) -> HTMLResponse:
+    """``GET /quests/{quest}/{chapter}/{lesson}/comments?sort=&cpage=``: the discussion alone, as the
+    lesson page renders it for this viewer (an HTML fragment, never cached).
+
+    comments.js fetches it after posting and every few seconds while the page is open, and puts the
+    comments it does not show yet in their places; for a signed-in viewer the section carries the
+    unread notification count (``data-unread``) for the header.
+    """
+    quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
+    locale = request_locale(request)
+    html = render(
+        locale,
+        "_comments.html",
+        **base_context(request, locale),
+        quest=quest,
+        lesson=lesson,
+        chapter=lesson.chapter,
+        unread_notifications=header_unread(request),
+        **discussion(request, quest, lesson),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept-Language, Cookie"})
 
 
 def _login(path: str) -> RedirectResponse:
