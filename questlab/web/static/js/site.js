@@ -20,6 +20,39 @@
       navigator.clipboard.writeText(codeOf(figure)).then(done, function () {});
     }
   });
+
+  // A box that scrolls must take keyboard focus, or keyboard users cannot scroll it: code, outputs
+  // and grading output that overflow get tabindex="0" while they overflow (on load, on resize, and
+  // whenever scripts add content).
+  var SCROLLERS = "pre, .run-output";
+  function scrolls(el) {
+    var style = getComputedStyle(el);
+    var across = /auto|scroll/.test(style.overflowX) && el.scrollWidth > el.clientWidth + 1;
+    var down = /auto|scroll/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
+    return across || down;
+  }
+  function keyboardScroll() {
+    document.querySelectorAll(SCROLLERS).forEach(function (el) {
+      if (el.hasAttribute("tabindex") && !el.hasAttribute("data-scroll-focus")) return;
+      if (scrolls(el)) {
+        el.tabIndex = 0;
+        el.setAttribute("data-scroll-focus", "");
+      } else if (el.hasAttribute("data-scroll-focus")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  var pending = false;
+  function later() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; keyboardScroll(); });
+  }
+  keyboardScroll();
+  window.addEventListener("resize", later);
+  if (window.MutationObserver) new MutationObserver(later).observe(document.body, { childList: true, subtree: true });
+
   window.questlab = window.questlab || {};
   window.questlab.codeOf = codeOf;
 })();
