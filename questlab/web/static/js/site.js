@@ -53,6 +53,22 @@
   window.addEventListener("resize", later);
   if (window.MutationObserver) new MutationObserver(later).observe(document.body, { childList: true, subtree: true });
 
+  // Editors keep Tab for indenting, so Escape leaves them: focus moves to the first control after
+  // the editor in the page's order (lesson.js, exercise.js).
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+  function focusAfter(el) {
+    var all = document.querySelectorAll(FOCUSABLE);
+    for (var i = 0; i < all.length; i++) {
+      var next = all[i];
+      if (el.contains(next) || !(el.compareDocumentPosition(next) & Node.DOCUMENT_POSITION_FOLLOWING)) continue;
+      if (next.disabled || next.tabIndex < 0 || next.closest("[hidden]") || !next.getClientRects().length) continue;
+      next.focus();
+      return next;
+    }
+    return null;
+  }
+
   window.questlab = window.questlab || {};
   window.questlab.codeOf = codeOf;
+  window.questlab.focusAfter = focusAfter;
 })();
