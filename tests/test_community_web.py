@@ -215,6 +215,76 @@ async def test_lesson_page_renders_the_discussion_server_side(app: FastAPI):
     )
 
 
+async def test_the_discussion_alone_for_the_open_page(app: FastAPI):
+    """``GET <lesson>/comments`` renders the lesson's discussion as the page does, for comments.js."""
+    async with member(app, "ana") as ana, member(app, "ben") as ben:
+        await ben.put(LESSON_API + "subscription")
+        first = await ana.comment("Why **model(x)**?")
+        async with client_for(app) as visitor:
+            alone = await visitor.get(LESSON_PAGE + "comments?lang=en")
+            oldest = (await visitor.get(LESSON_PAGE + "comments?sort=oldest&cpage=1")).text
+            missing = await visitor.get("/quests/test/basics/nope/comments")
+        assert alone.status_code == 200 and alone.headers["content-type"].startswith("text/html")
+        assert alone.headers["cache-control"] == "no-store"
+        html = alone.text
+        assert (
+            html.lstrip().startswith("<section") and "<html" not in html and '<header class="site' not in html
+        )
+        assert f'id="comment-{first}"' in html and "<strong>model(x)</strong>" in html
+        assert "data-comment-count>1<" in html and "Comments" in html and "data-unread" not in html
+        assert f'data-refresh="{LESSON_PAGE}comments"' in html and 'data-sort="oldest"' in oldest
+        assert missing.status_code == 404
+        # Signed in: the viewer's own actions, and the header's unread count.
+        bens = (await ben.http.get(LESSON_PAGE + "comments")).text
+        assert 'data-unread="1"' in bens and "data-comment-form" in bens
+        assert 'data-action="edit"' not in bens  # Ana's comment
+        before = re.search(rf'id="comment-{first}"[^>]*data-state="([^"]*)"', bens)
+        assert before is not None
+        await ana.put(f"/api/comments/{first}", {"body": "Why **model(x)**, really?"})
+        after = re.search(
+            rf'id="comment-{first}"[^>]*data-state="([^"]*)"',
+            (await ana.http.get(LESSON_PAGE + "comments")).text,
+        )
+        assert after is not None and after.group(1) != before.group(1)  # an edit changes the state
+
+
+async def test_notifications_come_in_pages_of_50(app: FastAPI):
+    from questlab.community import comments
+    from questlab.community.common import LessonRef
+    from questlab.db.models import User
+
+    lesson = LessonRef("test", "basics", "first", title="First lesson", url=LESSON_PAGE)
+    async with member(app, "ana") as ana, member(app, "ben") as ben:
+        await ana.put(LESSON_API + "subscription")
+        with app.state.db.session() as session:
+            writer = session.get(User, ben.id)
+            for number in range(62):
+                comments.post_comment(
+                    session, writer, lesson, f"note number {number}", limits=comments.Limits(per_minute=1000)
+                )
+        first = (await ana.http.get("/api/notifications")).json()
+        second = (await ana.http.get("/api/notifications?page=2")).json()
+        past = (await ana.http.get("/api/notifications?page=3")).json()
+        assert (first["page"], first["pages"], first["total"], first["unread"]) == (1, 2, 62, 62)
+        assert len(first["notifications"]) == 50 and first["notifications"][0]["excerpt"] == "note number 61"
+        assert [n["excerpt"] for n in second["notifications"]] == [
+            f"note number {n}" for n in range(11, -1, -1)
+        ]
+        assert past["notifications"] == [] and past["page"] == 3
+
+        page_one = (await ana.http.get("/notifications")).text
+        assert page_one.count("data-notification=") == 50 and "note number 61" in page_one
+        assert 'href="/notifications?page=2"' in page_one and "data-newer" not in page_one
+        assert "2쪽 중 1쪽" in page_one  # Korean, the default locale
+        assert (await ana.http.get("/api/notifications")).json()["unread"] == 12  # the page marked its 50
+        page_two = (await ana.http.get("/notifications?page=2")).text
+        assert page_two.count("data-notification=") == 12 and "note number 0<" in page_two
+        assert 'href="/notifications?page=1"' in page_two and "data-older" not in page_two
+        assert (await ana.http.get("/api/notifications")).json()["unread"] == 0
+        assert (await ana.http.get("/notifications?page=x")).text.count("data-notification=") == 50
+        assert (await ana.http.get("/notifications?page=99")).text.count("data-notification=") == 12
+
+
 async def test_reports_api_and_triage(app: FastAPI):
     async with (
         member(app, "ana") as ana,

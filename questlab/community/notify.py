@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from questlab.community.common import LessonRef, iso, standing
@@ -212,9 +212,35 @@ def unread_count(session: Session, user_id: int) -> int:
     )
 
 
-def list_notifications(session: Session, user_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest notifications of ``user_id``: dicts with ``id``, ``kind``, ``read``, ``created_at``,
-    ``comment_id``, ``author`` (display name), ``excerpt``, ``quest``, ``chapter``, ``lesson`` and ``url``.
+NOTIFICATIONS_PER_PAGE = 50
+"""Notifications on one page of ``/notifications`` and one answer of ``GET /api/notifications``."""
+
+
+def _listed(columns: Any, user_id: int) -> Any:
+    """``select(columns)`` over the notifications of ``user_id`` whose comment or submission still
+    exists, joined to both."""
+    from questlab.db.models import Submission
+
+    return (
+        select(columns)
+        .select_from(Notification)
+        .outerjoin(Comment, Comment.id == Notification.comment_id)
+        .outerjoin(Submission, Submission.id == Notification.submission_id)
+        .where(Notification.user_id == user_id, or_(Comment.id.is_not(None), Submission.id.is_not(None)))
+    )
+
+
+def notification_count(session: Session, user_id: int) -> int:
+    """All notifications of ``user_id`` that :func:`list_notifications` lists, read or not."""
+    return session.scalar(_listed(func.count(), user_id)) or 0
+
+
+def list_notifications(
+    session: Session, user_id: int, limit: int = NOTIFICATIONS_PER_PAGE, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Notifications of ``user_id``, newest first, ``limit`` of them after skipping ``offset``: dicts
+    with ``id``, ``kind``, ``read``, ``created_at``, ``comment_id``, ``author`` (display name),
+    ``excerpt``, ``quest``, ``chapter``, ``lesson`` and ``url``.
 
     ``kind`` is ``reply`` or ``comment`` for a comment where they follow replies, ``regrade`` for a
     submission whose result changed when its exercise's checks changed (then ``comment_id`` and
@@ -223,18 +249,15 @@ def list_notifications(session: Session, user_id: int, limit: int = 50) -> list[
     from questlab.db.models import Submission
 
     rows = session.execute(
-        select(Notification, Comment, User, Submission)
-        .outerjoin(Comment, Comment.id == Notification.comment_id)
+        _listed(Notification, user_id)
+        .add_columns(Comment, User, Submission)
         .outerjoin(User, User.id == Comment.user_id)
-        .outerjoin(Submission, Submission.id == Notification.submission_id)
-        .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset(offset)
         .limit(limit)
     ).all()
     out = []
     for note, comment, author, submission in rows:
-        if comment is None and submission is None:
-            continue
         base = {
             "id": note.id,
             "kind": note.kind,

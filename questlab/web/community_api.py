@@ -243,14 +243,23 @@ async def unsubscribe(
     return {"subscribed": False}
 
 
-async def list_notifications(request: Request, user: User | None = Depends(current_user)) -> dict[str, Any]:
-    """``GET /api/notifications``: ``{"unread": n, "email": bool, "notifications": [...]}``."""
+async def list_notifications(
+    request: Request, page: int = 1, user: User | None = Depends(current_user)
+) -> dict[str, Any]:
+    """``GET /api/notifications?page=N``: ``{"unread": n, "email": bool, "notifications": [...],
+    "page": N, "pages": n, "total": n}``, newest first, 50 a page (a page past the last is empty)."""
     user = signed_in(user, "see your notifications")
+    per_page = notify.NOTIFICATIONS_PER_PAGE
+    page = max(1, page)
     with request.app.state.db.session() as session:
+        total = notify.notification_count(session, user.id)
         return {
             "unread": notify.unread_count(session, user.id),
             "email": notify.wants_email(session, user.id),
-            "notifications": notify.list_notifications(session, user.id),
+            "notifications": notify.list_notifications(session, user.id, offset=(page - 1) * per_page),
+            "page": page,
+            "pages": max(1, -(-total // per_page)),
+            "total": total,
         }
 
 

@@ -22,8 +22,8 @@ from questlab.db.models import User
 from questlab.progress.store import record_comment
 from questlab.web.community_api import limits, mailing, submit_report, wake_mailer
 from questlab.web.csrf import check_form_token
-from questlab.web.pagekit import get_lesson, page, request_locale
-from questlab.web.render import gettext
+from questlab.web.pagekit import base_context, get_lesson, header_unread, page, request_locale
+from questlab.web.render import gettext, render
 
 
 def _(message: str) -> str:
@@ -73,6 +73,31 @@ def discussion(request: Request, quest: Quest, lesson: Lesson) -> dict[str, Any]
         "comment_max_chars": settings.comment_max_chars,
         "comments_api": f"/api/quests/{quest.slug}/{lesson.chapter.slug}/{lesson.slug}/",
     }
+
+
+async def comments_fragment(
+    request: Request, quest_slug: str, chapter_slug: str, lesson_slug: str
+) -> HTMLResponse:
+    """``GET /quests/{quest}/{chapter}/{lesson}/comments?sort=&cpage=``: the discussion alone, as the
+    lesson page renders it for this viewer (an HTML fragment, never cached).
+
+    comments.js fetches it after posting and every few seconds while the page is open, and puts the
+    comments it does not show yet in their places; for a signed-in viewer the section carries the
+    unread notification count (``data-unread``) for the header.
+    """
+    quest, lesson = get_lesson(request, quest_slug, chapter_slug, lesson_slug)
+    locale = request_locale(request)
+    html = render(
+        locale,
+        "_comments.html",
+        **base_context(request, locale),
+        quest=quest,
+        lesson=lesson,
+        chapter=lesson.chapter,
+        unread_notifications=header_unread(request),
+        **discussion(request, quest, lesson),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept-Language, Cookie"})
 
 
 def _login(path: str) -> RedirectResponse:
@@ -189,17 +214,38 @@ async def report_submit(
     return _report_page(request, quest, lesson, sent=True)
 
 
+def page_number(request: Request, pages: int) -> int:
+    """The 1-based ``?page=`` of the request, within 1..``pages`` (1 when missing or not a number)."""
+    try:
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    return min(max(1, number), max(1, pages))
+
+
 async def notifications_page(request: Request) -> Response:
-    """``GET /notifications``: the signed-in learner's notifications, marked read by this visit."""
+    """``GET /notifications?page=N``: the signed-in learner's notifications, newest first, 50 a page;
+    those this page shows are marked read by the visit."""
     user = current_user(request)
     if user is None:
         return _login("/notifications")
+    per_page = notify.NOTIFICATIONS_PER_PAGE
     with request.app.state.db.session() as session:
-        items = notify.list_notifications(session, user.id)
+        pages = max(1, -(-notify.notification_count(session, user.id) // per_page))
+        number = page_number(request, pages)
+        items = notify.list_notifications(session, user.id, offset=(number - 1) * per_page)
         email = notify.wants_email(session, user.id)
-        notify.mark_read(session, user.id)
+        notify.mark_read(session, user.id, [item["id"] for item in items if not item["read"]])
+        unread = notify.unread_count(session, user.id)
     return page(
-        request, "notifications.html", notifications=items, email=email, viewer=user, unread_notifications=0
+        request,
+        "notifications.html",
+        notifications=items,
+        email=email,
+        viewer=user,
+        unread_notifications=unread,
+        page_number=number,
+        pages=pages,
     )
 
 

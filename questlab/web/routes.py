@@ -38,6 +38,7 @@ PAGES = [
     ("POST", "/reset/{token}", accounts.reset_token_submit, "reset_token_submit"),
     ("GET", "/me", progress.me_page, "me"),
     # community
+    ("GET", LESSON + "comments", community_pages.comments_fragment, "comments_fragment"),
     ("POST", LESSON + "comments", community_pages.post_comment_form, "comment_form"),
     ("GET", LESSON + "report", community_pages.report_form, "report"),
     ("POST", LESSON + "report", community_pages.report_submit, "report_submit"),

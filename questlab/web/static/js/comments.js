@@ -1,10 +1,14 @@
 // questlab: the lesson discussion. The server renders the comments (reading needs no script);
-// this file posts, replies, edits, deletes, moderates and toggles the bell through the JSON API.
+// this file posts, replies, edits, deletes, moderates and toggles the bell through the JSON API,
+// and keeps the open page current: every few seconds, and after each change, it fetches the
+// discussion as the server renders it (GET <lesson>/comments) and puts in the comments this page
+// does not show yet, the new count and, signed in, the header's unread notifications.
 (function () {
   "use strict";
   var section = document.querySelector("[data-comments]");
-  if (!section || !section.hasAttribute("data-signed-in")) return;
+  if (!section) return;
   var api = section.getAttribute("data-api");
+  var REFRESH_MS = 5000;
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)questlab_csrf=([^;]+)/);
@@ -33,6 +37,112 @@
     if (anchor) window.location.hash = anchor;
     window.location.reload();
   }
+
+  // --- keeping the page current ---
+  function showActions(item) {
+    Array.prototype.forEach.call(item.querySelectorAll("[data-comment-actions]"), function (actions) {
+      if (actions.querySelector("[data-action]")) actions.hidden = false;
+    });
+  }
+
+  function showUnread(count) {
+    var link = document.querySelector("[data-notifications-link]");
+    if (!link) return;
+    var badge = link.querySelector("[data-unread-count]");
+    if (count > 0) {
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "nav-badge";
+        badge.setAttribute("data-unread-count", "");
+        link.appendChild(badge);
+      }
+      badge.textContent = String(count);
+    } else if (badge) {
+      badge.remove();
+    }
+  }
+
+  // The part of ``fresh`` matched by ``selector`` replaces this page's (added before ``anchor`` when
+  // this page has none yet); kept when the fresh discussion has none (a page shift is not a removal).
+  function takePart(fresh, selector, anchor, after) {
+    var mine = section.querySelector(selector);
+    var theirs = fresh.querySelector(selector);
+    if (!theirs) return;
+    var node = document.importNode(theirs, true);
+    if (mine) mine.replaceWith(node);
+    else if (after) anchor.after(node);
+    else anchor.before(node);
+  }
+
+  // Bring in what the server shows now: new comments go in their places, changed ones (edited,
+  // deleted, hidden) are replaced unless a form is open in them; nothing the reader is using moves.
+  function merge(fresh) {
+    var list = section.querySelector("[data-comment-list]");
+    var freshList = fresh.querySelector("[data-comment-list]");
+    if (!list || !freshList) return;
+    var previous = null;
+    Array.prototype.forEach.call(freshList.children, function (item) {
+      var mine = document.getElementById(item.id);
+      var node = mine;
+      if (!mine || mine.parentNode !== list) {
+        node = document.importNode(item, true);
+        list.insertBefore(node, previous ? previous.nextElementSibling : list.firstElementChild);
+        showActions(node);
+      } else if (mine.getAttribute("data-state") !== item.getAttribute("data-state") && !mine.querySelector("form")) {
+        node = document.importNode(item, true);
+        mine.replaceWith(node);
+        showActions(node);
+      }
+      previous = node;
+    });
+    var count = section.querySelector("[data-comment-count]");
+    var freshCount = fresh.querySelector("[data-comment-count]");
+    if (count && freshCount) count.textContent = freshCount.textContent;
+    var empty = section.querySelector("[data-empty-state]");
+    if (empty && !fresh.querySelector("[data-empty-state]")) empty.remove();
+    takePart(fresh, ".comment-sort", list, false);
+    takePart(fresh, ".pagination", list, true);
+    if (fresh.hasAttribute("data-unread")) showUnread(parseInt(fresh.getAttribute("data-unread"), 10) || 0);
+  }
+
+  var loading = null;
+  function refresh() {
+    if (loading) return loading;
+    var query = "?sort=" + encodeURIComponent(section.getAttribute("data-sort") || "newest") +
+      "&cpage=" + encodeURIComponent(section.getAttribute("data-page") || "1") +
+      "&lang=" + encodeURIComponent(document.documentElement.lang || "");
+    loading = fetch(section.getAttribute("data-refresh") + query,
+                    { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-comments]");
+        if (fresh) merge(fresh);
+      });
+    var done = function () { loading = null; };
+    loading.then(done, done);
+    return loading;
+  }
+
+  // After a change of one's own: show it, or reload at it when the fresh discussion cannot be had.
+  function refreshAt(anchor, focus) {
+    return refresh().then(function () {
+      var item = document.getElementById(anchor);
+      if (!item) throw new Error("not shown");
+      item.scrollIntoView({ block: "nearest" });
+      if (focus) { item.tabIndex = -1; item.focus(); }
+    }).catch(function () { reloadAt(anchor); });
+  }
+
+  if (section.getAttribute("data-refresh")) {
+    var tick = function () { if (!document.hidden) refresh().catch(function () { /* next time */ }); };
+    window.setInterval(tick, REFRESH_MS);
+    document.addEventListener("visibilitychange", tick);
+  }
+
+  if (!section.hasAttribute("data-signed-in")) return;
 
   function showError(form, error) {
     var box = form.querySelector("[data-form-error]");
@@ -63,8 +173,12 @@
       button.disabled = true;
       call("POST", api + "comments", { body: form.elements.body.value,
                                        parent_id: parent ? parseInt(parent, 10) : null })
-        .then(function (data) { form.reset(); reloadAt("comment-" + data.comment.id); },
-              function (error) { showError(form, error); })
+        .then(function (data) {
+          form.reset();
+          form.querySelector("[data-form-error]").hidden = true;
+          cancelReply();
+          return refreshAt("comment-" + data.comment.id, false);
+        }, function (error) { showError(form, error); })
         .then(function () { button.disabled = false; });
     });
   }
@@ -104,7 +218,11 @@
     editor.addEventListener("submit", function (event) {
       event.preventDefault();
       call("PUT", "/api/comments/" + item.getAttribute("data-comment-id"), { body: area.value })
-        .then(function () { reloadAt(item.id); }, function (err) { showError(editor, err); });
+        .then(function () {
+          editor.remove();
+          body.hidden = false;
+          return refreshAt(item.id, true);
+        }, function (err) { showError(editor, err); });
     });
   }
 
@@ -125,18 +243,18 @@
     } else if (action === "edit") {
       startEdit(item);
     } else if (action === "delete") {
-      call("DELETE", "/api/comments/" + id).then(function () { reloadAt(item.id); },
+      if (item.contains(form)) cancelReply();
+      call("DELETE", "/api/comments/" + id).then(function () { return refreshAt(item.id, true); },
                                                   function (error) { window.alert(error.message); });
     } else if (action === "hide" || action === "unhide") {
+      if (item.contains(form)) cancelReply();
       call("POST", "/api/comments/" + id + "/hide", { hidden: action === "hide" })
-        .then(function () { reloadAt(item.id); }, function (error) { window.alert(error.message); });
+        .then(function () { return refreshAt(item.id, true); }, function (error) { window.alert(error.message); });
     } else if (action === "suspend") {
       call("POST", "/api/users/" + button.getAttribute("data-user-id") + "/suspend", { suspended: true })
         .then(function () { reloadAt(item.id); }, function (error) { window.alert(error.message); });
     }
   });
 
-  Array.prototype.forEach.call(section.querySelectorAll("[data-comment-actions]"), function (actions) {
-    if (actions.querySelector("[data-action]")) actions.hidden = false;
-  });
+  showActions(section);
 })();

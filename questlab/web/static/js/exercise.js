@@ -113,6 +113,20 @@
     mount.classList.add("is-live");
     section.querySelector("[data-exercise-actions]").hidden = false;
 
+    // Tab indents inside the editor, so Escape is the way out: focus moves on to the next control
+    // (Run). Escape still does its editor work first when there is some to see: it closes an open
+    // completion list or search panel, and collapses a selection.
+    mount.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !(window.questlab && window.questlab.focusAfter)) return;
+      var host = mount.querySelector(".code-editor-host");
+      if (host && host.shadowRoot && host.shadowRoot.querySelector(".cm-tooltip-autocomplete, .cm-search")) return;
+      var selection = editor.view && editor.view.state.selection;
+      if (selection && (selection.ranges.length > 1 || !selection.main.empty)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      window.questlab.focusAfter(mount);
+    }, true);
+
     // The server's draft wins when it is newer than this browser's (written on another device).
     if (signedIn && section.getAttribute("data-draft-url")) {
       getJSON(section.getAttribute("data-draft-url")).then(function (data) {

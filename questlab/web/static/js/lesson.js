@@ -84,6 +84,9 @@
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
         run(figure);
+      } else if (event.key === "Escape" && window.questlab.focusAfter) {  // Tab indents here
+        event.preventDefault();
+        window.questlab.focusAfter(editor);
       } else if (event.key === "Tab" && !event.shiftKey) {
         event.preventDefault();
         var start = editor.selectionStart;
@@ -102,7 +105,9 @@
     var button = figure.querySelector("[data-run]");
     var panel = figure.querySelector(".run-output");
     var code = figure.querySelector("textarea.code-editor").value;
-    button.disabled = true;
+    if (button.getAttribute("aria-disabled") === "true") return;  // running already
+    // Not disabled: a disabled button drops the keyboard focus, and the learner's place with it.
+    button.setAttribute("aria-disabled", "true");
     button.textContent = t("running");
     panel.hidden = false;
     fetch("/api/run", {
@@ -120,7 +125,7 @@
     }, function () {
       showResult(panel, { status: "error", message: t("failed") });
     }).finally(function () {
-      button.disabled = false;
+      button.removeAttribute("aria-disabled");
       button.textContent = t("run");
     });
   }
