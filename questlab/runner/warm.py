@@ -147,6 +147,13 @@ def _warm_up() -> None:
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
 
+    # The first optimizer a process builds imports torch._dynamo and its dependencies (about 800
+    # modules, 1.5-2 s here); done once here, before any fork, every training run starts without it.
+    weight = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    weight.sum().backward()
+    optimizer.step()
+    del weight, optimizer
     _exercise()
     numpy.random.seed()
     print(numpy.arange(3) @ numpy.ones(3), file=io.StringIO())
