@@ -51,6 +51,8 @@ PAGES = [
 
 API = [
     ("GET", "/-/health", ops.health, "health"),
+    ("GET", "/-/health/live", ops.live, "health_live"),
+    ("GET", "/-/health/ready", ops.ready, "health_ready"),
     ("GET", "/-/metrics", metrics.metrics, "metrics"),
     ("POST", "/api/run", api_run.run_code, "run"),
     ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/submit", exercises.submit, "submit"),
