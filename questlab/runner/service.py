@@ -361,6 +361,16 @@ class RunnerService:
             self._workdir = None
 
     # -- runs ------------------------------------------------------------------
+    @property
+    def queue_depth(self) -> int:
+        """Runs waiting for a free slot now."""
+        return sum(1 for fut in self._waiters if not fut.done())
+
+    @property
+    def busy_slots(self) -> int:
+        """Slots running a program now (0 before the start)."""
+        return self.slots - len(self._free) if self._loop is not None else 0
+
     def _retry_after(self) -> float:
         typical = (sorted(self._recent_ms)[len(self._recent_ms) // 2] / 1000) if self._recent_ms else 0.1
         return round(max(1.0, typical * (len(self._waiters) + 1) / self.slots), 1)
@@ -420,6 +430,14 @@ class RunnerService:
         finally:
             self._release(slot)
         self._recent_ms.append(result.duration_ms)
+        # In the caller's task: the line carries the caller's context (the web request's id).
+        log.info(
+            "run %s in %.0f ms (%.0f ms CPU)%s",
+            result.status,
+            result.duration_ms,
+            result.cpu_ms,
+            ", graded" if harness is not None else "",
+        )
         return result
 
     async def _execute(self, slot: int, code: str, limits: RunLimits, harness: str | None) -> RunResult:
