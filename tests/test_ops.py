@@ -364,7 +364,8 @@ async def test_a_500_answer_carries_the_request_id_and_is_counted(settings: Sett
     app.add_api_route("/test/boom", boom)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        response = await http.get("/test/boom", headers={"X-Request-ID": "boom-1"})
+        # In a task of its own, as a server runs each request: the id stays set in it after the error.
+        response = await asyncio.create_task(http.get("/test/boom", headers={"X-Request-ID": "boom-1"}))
         assert response.status_code == 500 and response.headers["x-request-id"] == "boom-1"
         samples = await scrape(http)
     assert value(samples, "questlab_http_requests_total", method="GET", route="/test/boom", status="500") == 1
@@ -446,7 +447,8 @@ def test_serve_logs_json_through_one_root_handler(monkeypatch: pytest.MonkeyPatc
         root.setLevel(before)
 
 
-def test_uvicorn_access_lines_carry_the_request_id(settings: Settings, caplog: pytest.LogCaptureFixture):
+def test_uvicorn_lines_carry_the_request_id(settings: Settings, caplog: pytest.LogCaptureFixture):
+    """The access log line, and the traceback uvicorn logs for an unhandled error, carry the id."""
     import threading
     import time
 
@@ -456,11 +458,16 @@ def test_uvicorn_access_lines_carry_the_request_id(settings: Settings, caplog: p
 
     port = _closed_port()
     app = create_app(settings)
+
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/test/boom", boom)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", log_config=None, lifespan="off")
     )
     thread = threading.Thread(target=server.run, daemon=True)
-    caplog.set_level("INFO", logger="uvicorn.access")
+    caplog.set_level("INFO", logger="uvicorn")
     thread.start()
     try:
         deadline = time.monotonic() + 30
@@ -469,8 +476,12 @@ def test_uvicorn_access_lines_carry_the_request_id(settings: Settings, caplog: p
             time.sleep(0.05)
         response = httpx.get(f"http://127.0.0.1:{port}/-/health/live", headers={"X-Request-ID": "edge-9"})
         assert response.headers["x-request-id"] == "edge-9"
+        failed = httpx.get(f"http://127.0.0.1:{port}/test/boom", headers={"X-Request-ID": "edge-10"})
+        assert failed.status_code == 500 and failed.headers["x-request-id"] == "edge-10"
     finally:
         server.should_exit = True
         thread.join(10)
     access = [r for r in caplog.records if r.name == "uvicorn.access" and "/-/health/live" in r.getMessage()]
     assert len(access) == 1 and access[0].request_id == "edge-9"
+    errors = [r for r in caplog.records if r.name == "uvicorn.error" and r.exc_info]
+    assert len(errors) == 1 and errors[0].request_id == "edge-10"
