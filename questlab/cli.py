@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import signal
 from pathlib import Path
@@ -54,10 +53,11 @@ def serve(
     """Serve questlab over HTTP (SQLite and the bundled quests by default)."""
     import uvicorn
 
+    from questlab import logs
     from questlab.db import upgrade
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    logs.configure(settings.log_format)
     host = host or settings.host
     port = port or settings.port
     if not is_loopback(host) and not unsafe_no_sandbox and settings.runner == "local":
@@ -91,7 +91,9 @@ def serve(
             os.kill(os.getpid(), signal.SIGTERM)
 
         web.state.on_runner_failure = stop
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    # log_config=None: uvicorn's own lines (access log included) go through the root handler, in
+    # QUESTLAB_LOG_FORMAT and with the request id.
+    uvicorn.run(web, host=host, port=port, log_level="info", log_config=None, proxy_headers=False)
     if failed:
         err_console.print(f"[red]Stopped: the sandbox could not start ({failed[0]}).[/]")
         raise typer.Exit(1)
@@ -120,10 +122,11 @@ def worker(
     --unsafe-no-sandbox (or QUESTLAB_SANDBOX=none) says otherwise.
     """
     from questlab.runner import SandboxUnavailable
+    from questlab import logs
     from questlab.runner.remote import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    logs.configure(settings.log_format)
     sandbox = settings.sandbox
     if sandbox == "auto" and not unsafe_no_sandbox:
         sandbox = "bwrap"

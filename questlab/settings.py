@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     runner_enabled: bool = Field(
         default=True, description="Start the code runner with the server (off: pages only, Run answers 503)."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Log lines of `questlab serve`: text, or json (one object a line: time, level, logger, "
+            "message, request_id)."
+        ),
+    )
     https: bool = Field(default=False, description="Site is served over HTTPS: cookies get the Secure flag.")
     smtp_host: str | None = Field(
         default=None, description="SMTP server for emails; empty prints emails to the log."

@@ -1,6 +1,12 @@
 """Progress in the database: recording events for signed-in learners and merging browser progress.
 
 Functions take the caller's SQLAlchemy ``Session`` and do not commit.
+
+One learner may write from several places at once (two tabs syncing, a sync beside a graded
+submission, several web processes). Every function here that writes a learner's facts first takes
+:func:`lock_learner`, so their read-score-write steps run one after another per learner and XP is
+awarded exactly once; exercise nonces are claimed with ``INSERT ... ON CONFLICT DO NOTHING``, so two
+accounts merging one token at once end with one owner and a rejection instead of an error.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from questlab.content.model import Quest
@@ -24,6 +31,47 @@ from questlab.progress.tokens import verify_exercise_pass
 
 DEVICE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_ITEMS = 5000
+
+
+def lock_learner(session: Session, user_id: int) -> None:
+    """Hold the learner's progress lock until the session's transaction ends (idempotent within it).
+
+    PostgreSQL: ``SELECT ... FOR NO KEY UPDATE`` of the learner's ``users`` row, which waits for
+    another transaction holding it and does not conflict with the key-share locks that foreign key
+    checks take. SQLite: an update of the row that changes nothing, which opens the transaction and
+    takes the database's single write lock now (waiting up to the busy timeout), so the reads after it
+    see every committed write. Other databases: nothing.
+
+    Args:
+        session: the caller's session; its transaction holds the lock.
+        user_id: the learner.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    elif dialect == "sqlite":
+        users = User.__table__
+        session.execute(update(users).where(users.c.id == user_id).values(time_zone=users.c.time_zone))
+
+
+def _claim_nonces(session: Session, user_id: int, nonces: Iterable[str]) -> dict[str, int]:
+    """Record ``user_id`` as the owner of each nonce nobody owns yet; return every nonce's owner.
+
+    Raises:
+        NotImplementedError: on a database other than SQLite and PostgreSQL.
+    """
+    nonces = list(nonces)
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"exercise nonces cannot be claimed on {dialect}")
+    rows = [{"nonce": nonce, "user_id": user_id} for nonce in nonces]
+    session.execute(insert(ExerciseNonce).values(rows).on_conflict_do_nothing(index_elements=["nonce"]))
+    return dict(
+        session.execute(
+            select(ExerciseNonce.nonce, ExerciseNonce.user_id).where(ExerciseNonce.nonce.in_(nonces))
+        ).all()
+    )
 
 
 def _row_fact(row: ProgressFact) -> Fact:
@@ -46,10 +94,14 @@ def load_facts(session: Session, user_id: int, quest: str) -> FactSet:
 
 
 def add_facts(session: Session, user_id: int, quest: str, facts: Iterable[Fact]) -> None:
-    """Merge ``facts`` into the stored set (union; a stored fact is combined, never duplicated)."""
+    """Merge ``facts`` into the stored set (union; a stored fact is combined, never duplicated).
+
+    Takes :func:`lock_learner` first, so a concurrent writer of the same learner waits.
+    """
     incoming = fact_set(facts)
     if not incoming:
         return
+    lock_learner(session, user_id)
     rows = {
         (row.kind, row.key): row
         for row in session.scalars(
@@ -92,6 +144,7 @@ def _record(session: Session, user_id: int, quest: Quest, facts: list[Fact]) -> 
     user = session.get(User, user_id)
     if user is None:
         raise ValueError(f"no user with id {user_id}")
+    lock_learner(session, user_id)  # before the first read: the XP before and after are ours alone
     before = evaluate(quest, load_facts(session, user_id, quest.slug)).xp
     day = facts[0].day
     add_facts(session, user_id, quest.slug, [*facts, Fact("day", day, day)])
@@ -130,6 +183,7 @@ def record_exercise_attempt(session: Session, user_id: int, quest: Quest, lesson
     nothing and which browser sync cannot send, so the first-try bonus of a signed-in learner does not
     depend on their cookies.
     """
+    lock_learner(session, user_id)  # two submissions at once count two attempts, one of them first
     row = session.scalars(
         select(ProgressFact).where(
             ProgressFact.user_id == user_id,
@@ -151,6 +205,7 @@ def record_lesson_completed(session: Session, user_id: int, quest: Quest, lesson
 
 def record_code_run(session: Session, user_id: int, quest: Quest) -> int:
     """Record one code run by a signed-in learner (on the server's own device key); return XP awarded."""
+    lock_learner(session, user_id)
     day = _today(session, user_id)
     key = f"server:{day}"
     row = session.scalars(
@@ -279,27 +334,18 @@ def merge_payload(
     The payload's ``tz``, when a real time zone, becomes the account's time zone.
     """
     now = now or datetime.now(UTC)
+    lock_learner(session, user.id)
     if payload.tz and zone(payload.tz).key == payload.tz:
         user.time_zone = payload.tz
     parsed = parse_payload(payload, quests, secret, now)
     if parsed.nonces:
-        owners = dict(
-            session.execute(
-                select(ExerciseNonce.nonce, ExerciseNonce.user_id).where(
-                    ExerciseNonce.nonce.in_(list(parsed.nonces))
-                )
-            ).all()
-        )
+        owners = _claim_nonces(session, user.id, parsed.nonces)
         for nonce, (slug, token) in parsed.nonces.items():
-            owner = owners.get(nonce)
-            if owner is None:
-                session.add(ExerciseNonce(nonce=nonce, user_id=user.id))
-            elif owner != user.id:
+            if owners.get(nonce) != user.id:
                 parsed.reject(slug, "exercise_tokens_replayed", token)
                 parsed.facts[slug] = [
                     f for f in parsed.facts[slug] if not (f.kind == "exercise" and f.key == nonce)
                 ]
-        session.flush()
     for slug, facts in parsed.facts.items():
         add_facts(session, user.id, slug, facts)
     return parsed.rejected

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextvars
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ import time
 import uuid
 from typing import Any
 
+from questlab.logs import request_id  # the web request's id, carried to the worker's log line
 from questlab.runner.limits import RunLimits
 from questlab.runner.result import RunResult
 from questlab.runner.service import RunnerBusy
@@ -62,8 +62,6 @@ WAIT_GRACE_S = 5.0
 WORKER_CACHE_S = 1.0
 """Seconds the web trusts its last read of the workers' heartbeats."""
 
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("questlab_request_id", default=None)
-"""The request id of the run being sent, carried to the worker's log line for the same job."""
 
 
 def queue_for(capability: str | None) -> str:
@@ -154,8 +152,25 @@ class CeleryRunner:
         self._redis: Any = None
         self._sender = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="questlab-send")
         self._workers: list[dict[str, Any]] = []
+        self._queued = 0
         self._workers_read = 0.0
         self._started = 0.0
+
+    @property
+    def slots(self) -> int:
+        """Slots of the live workers together (at the last read of their heartbeats)."""
+        return sum(int(w.get("slots", 0)) for w in self._workers)
+
+    @property
+    def busy_slots(self) -> int:
+        """Slots the live workers said were running a program (at their last heartbeat)."""
+        return sum(int(w.get("busy", 0)) for w in self._workers)
+
+    @property
+    def queue_depth(self) -> int:
+        """Jobs waiting in the default queue (read with the heartbeats; 0 when the broker is not
+        ``redis_url``)."""
+        return self._queued
 
     @property
     def sandboxed(self) -> bool:
@@ -220,6 +235,8 @@ class CeleryRunner:
                 except (TypeError, ValueError):
                     continue
             self._workers, self._workers_read = workers, now
+            if self.broker_url == self.redis_url:
+                self._queued = int(await self._redis.llen(queue_for(None)))
             modes = {w.get("sandbox") for w in workers}
             self.chosen = None if not workers else ("bwrap" if modes == {"bwrap"} else "none")
         return self._workers
@@ -355,6 +372,7 @@ class Worker:
             "name": self.name,
             "capabilities": self.capabilities,
             "slots": self.slots,
+            "busy": self.runner.busy_slots,
             "sandbox": self.runner.chosen,
             "pid": os.getpid(),
         }
@@ -378,6 +396,14 @@ class Worker:
                 :class:`CeleryRunner`.
         """
         job = str(payload.get("job", ""))
+        rid = payload.get("request_id")
+        token = request_id.set(rid if isinstance(rid, str) else None)  # this job's log lines carry it
+        try:
+            self._execute(job, payload)
+        finally:
+            request_id.reset(token)
+
+    def _execute(self, job: str, payload: dict[str, Any]) -> None:
         started = time.monotonic()
         sent = payload.get("sent")
         queued_ms = (time.time() - sent) * 1000 if isinstance(sent, (int, float)) else float("nan")
@@ -401,7 +427,6 @@ class Worker:
             (time.monotonic() - started) * 1000,
             queued_ms,
             payload.get("request_id") or "-",
-            extra={"request_id": payload.get("request_id")},
         )
 
     def serve(self, loglevel: str = "INFO") -> None:

@@ -382,6 +382,11 @@ class RunnerService:
         """The median of the recent runs' wall time in seconds (0.1 before any run)."""
         return (sorted(self._recent_ms)[len(self._recent_ms) // 2] / 1000) if self._recent_ms else 0.1
 
+    @property
+    def busy_slots(self) -> int:
+        """Slots running a program now (0 before the start)."""
+        return self.slots - len(self._free) if self._loop is not None else 0
+
     def _expected_wait_s(self) -> float:
         """Seconds a new caller is expected to wait for a slot with the runs queued now."""
         return self._typical_s() * (self._waiting + 1) / self.slots
@@ -468,6 +473,14 @@ class RunnerService:
         finally:
             self._release(slot)
         self._recent_ms.append(result.duration_ms)
+        # In the caller's task: the line carries the caller's context (the web request's id).
+        log.info(
+            "run %s in %.0f ms (%.0f ms CPU)%s",
+            result.status,
+            result.duration_ms,
+            result.cpu_ms,
+            ", graded" if harness is not None else "",
+        )
         return result
 
     async def _execute(self, slot: int, code: str, limits: RunLimits, harness: str | None) -> RunResult:

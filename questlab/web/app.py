@@ -11,16 +11,19 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from questlab.community.errors import CommunityError
 from questlab.community.mail import Mailer
 from questlab.content.loader import Catalog, load_catalog
 from questlab.db import Database
+from questlab.logs import install_record_factory
 from questlab.settings import Settings
 from questlab.web.community_api import community_error
 from questlab.web.csrf import CSRFMiddleware
-from questlab.web.metrics import Metrics
+from questlab.web.metrics import Metrics, MetricsMiddleware
 from questlab.web.pages import http_error_page, validation_error
+from questlab.web.requestid import RequestIdMiddleware
 from questlab.web.routes import api_router, page_router
 from questlab.web.security import SecurityHeadersMiddleware
 
@@ -29,6 +32,18 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 2_000_000
 """Largest request body accepted (2 MB): code is capped at 100,000 characters, a progress sync is small;
 a larger body is refused with 413 before it is read."""
+
+
+class QuestlabApp(FastAPI):
+    """The FastAPI app with the request id and the request metrics outside Starlette's error middleware.
+
+    ``add_middleware`` places middleware inside the one that turns an unhandled error into a 500
+    answer; these two go around it, so that answer is counted and carries ``X-Request-ID``.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The usual stack wrapped in :class:`MetricsMiddleware`, then :class:`RequestIdMiddleware`."""
+        return RequestIdMiddleware(MetricsMiddleware(super().build_middleware_stack(), self.state.metrics))
 
 
 def load_content(settings: Settings) -> Catalog:
@@ -57,6 +72,7 @@ def create_app(
         (``None`` until the runner starts, or when it is disabled).
     """
     settings = settings or Settings()
+    install_record_factory()  # log records made while handling a request carry its id
     catalog = catalog if catalog is not None else load_content(settings)
     db = database or Database(settings.resolved_database_url())
 
@@ -76,7 +92,7 @@ def create_app(
             if database is None:
                 db.dispose()
 
-    app = FastAPI(
+    app = QuestlabApp(
         max_body_size=MAX_BODY_BYTES,
         title="questlab",
         lifespan=lifespan,

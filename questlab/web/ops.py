@@ -1,12 +1,59 @@
-"""Operations endpoints under ``/-/``: health (and metrics)."""
+"""Operations endpoints under ``/-/``: health, liveness and readiness (metrics: :mod:`questlab.web.metrics`).
+
+``/-/health/live`` says the process answers (a restart is the cure when it does not);
+``/-/health/ready`` says whether this process should get traffic now (the database answers and the
+runner is ready); ``/-/health`` is the older summary of every part for people and dashboards.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
+from questlab.db import Database
 from questlab.web.pages import runner_state
+
+DATABASE_TIMEOUT_S = 2.0
+"""Longest wait for the database's answer to a health check; a slower database counts as down."""
+
+READY_RUNNER_STATES = frozenset({"sandboxed", "unsandboxed", "disabled"})
+"""Runner states in which the process is ready: running, or turned off on purpose by the settings."""
+
+
+def _ping(db: Database) -> None:
+    with db.session() as session:
+        session.execute(text("SELECT 1"))
+
+
+async def database_answers(db: Database, timeout_s: float = DATABASE_TIMEOUT_S) -> bool:
+    """Whether ``SELECT 1`` succeeds within ``timeout_s`` seconds.
+
+    The query runs in a worker thread, so a database that hangs does not hold up the event loop.
+
+    Args:
+        db: the application's database.
+        timeout_s: seconds to wait for the answer.
+
+    Returns:
+        True when the database answered; False on any error or after the timeout.
+    """
+    try:
+        await asyncio.wait_for(run_in_threadpool(_ping, db), timeout_s)
+    except Exception:  # noqa: BLE001 - any database failure means "not answering"
+        return False
+    return True
+
+
+def runner_readiness(request: Request) -> str:
+    """The runner's state for readiness: :func:`~questlab.web.pages.runner_state`, or ``"disabled"``
+    when ``QUESTLAB_RUNNER_ENABLED=false`` (so ``"off"`` means it should run but does not)."""
+    if not request.app.state.settings.runner_enabled:
+        return "disabled"
+    return runner_state(request)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -18,12 +65,7 @@ async def health(request: Request) -> JSONResponse:
         (``starting`` while the runner warms up after the server started).
     """
     state = request.app.state
-    try:
-        with state.db.session() as session:
-            session.execute(text("SELECT 1"))
-        database = True
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        database = False
+    database = await database_answers(state.db)
     body = {
         "status": "ok" if database else "degraded",
         "database": database,
@@ -32,3 +74,29 @@ async def health(request: Request) -> JSONResponse:
         "runner": runner_state(request),
     }
     return JSONResponse(body, status_code=200 if database else 503)
+
+
+async def live(request: Request) -> JSONResponse:
+    """``GET /-/health/live``: 200 ``{"status": "alive"}`` whenever the process answers.
+
+    Touches neither the database nor the runner: a liveness probe that failed with the database
+    would restart every web process during a database outage, which cures nothing.
+    """
+    return JSONResponse({"status": "alive"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    """``GET /-/health/ready``: whether this process can serve learners now.
+
+    Returns:
+        200 when the database answers (within :data:`DATABASE_TIMEOUT_S`) and the runner is ready or
+        disabled by the settings, else 503; the body names each part's state either way:
+        ``{"status": "ready"|"not_ready", "database": "up"|"down",
+        "runner": "sandboxed"|"unsandboxed"|"disabled"|"starting"|"off"}`` (``starting`` while the
+        runner warms up after the server started, ``off`` when it should run but could not start).
+    """
+    database = "up" if await database_answers(request.app.state.db) else "down"
+    runner = runner_readiness(request)
+    is_ready = database == "up" and runner in READY_RUNNER_STATES
+    body = {"status": "ready" if is_ready else "not_ready", "database": database, "runner": runner}
+    return JSONResponse(body, status_code=200 if is_ready else 503)

@@ -52,9 +52,16 @@ PAGES = [
 
 API = [
     ("GET", "/-/health", ops.health, "health"),
+    ("GET", "/-/health/live", ops.live, "health_live"),
+    ("GET", "/-/health/ready", ops.ready, "health_ready"),
     ("GET", "/-/metrics", metrics.metrics, "metrics"),
     ("POST", "/api/run", api_run.run_code, "run"),
-    ("POST", "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/submit", exercises.submit, "submit"),
+    (
+        "POST",
+        "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/submit",
+        metrics.graded(exercises.submit),  # counted in questlab_gradings_total by outcome
+        "submit",
+    ),
     (
         "GET",
         "/api/quests/{quest_slug}/{chapter_slug}/{lesson_slug}/submissions",
