@@ -121,8 +121,8 @@ def worker(
     to QUESTLAB_REDIS_URL. A worker serves the public, so the sandbox is required unless
     --unsafe-no-sandbox (or QUESTLAB_SANDBOX=none) says otherwise.
     """
-    from questlab.runner import SandboxUnavailable
     from questlab import logs
+    from questlab.runner import SandboxUnavailable
     from questlab.runner.remote import Worker
 
     settings = Settings()

@@ -63,7 +63,6 @@ WORKER_CACHE_S = 1.0
 """Seconds the web trusts its last read of the workers' heartbeats."""
 
 
-
 def queue_for(capability: str | None) -> str:
     """The Celery queue of runs needing ``capability`` (``None`` or ``"cpu"``: the default queue)."""
     return "questlab" if capability in (None, "cpu") else f"questlab.{capability}"
