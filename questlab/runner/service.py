@@ -89,7 +89,8 @@ class RunnerService:
         max_wait_s: the longest expected wait for a slot, in seconds, that a caller is queued
             for (the median recent run time × the runs ahead ÷ the slots); beyond it, RunnerBusy
             with that wait as ``retry_after_s``. A burst the machine serves within this time waits
-            and is served instead of being refused.
+            and is served instead of being refused. ``None`` (the default, for the CLI and
+            tests): only ``queue_size`` refuses.
         sandbox: ``"bwrap"`` (raise SandboxUnavailable if it cannot work),
             ``"none"`` (fork and rlimits only; logs a loud warning) or
             ``"auto"`` (bwrap when it works here, otherwise none).
@@ -109,7 +110,7 @@ class RunnerService:
         queue_size: int = 16,
         limits: RunLimits = RunLimits(),
         sandbox: str = "auto",
-        max_wait_s: float = 2.0,
+        max_wait_s: float | None = None,
     ) -> None:
         if sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {sandbox!r}")
@@ -403,7 +404,8 @@ class RunnerService:
         if self._free:
             # The slot idle longest: its spare has had the most time to get ready.
             return self._free.pop(0)
-        if self._waiting >= self.queue_size or self._expected_wait_s() > self.max_wait_s:
+        too_long = self.max_wait_s is not None and self._expected_wait_s() > self.max_wait_s
+        if self._waiting >= self.queue_size or too_long:
             raise RunnerBusy(self._retry_after())
         assert self._loop is not None
         fut: asyncio.Future[int] = self._loop.create_future()
