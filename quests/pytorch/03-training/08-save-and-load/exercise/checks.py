@@ -3,7 +3,7 @@
 Judged on the server from what probe.py observed with a model and an Adam optimizer trained on
 data drawn from this submission's seed: what save_checkpoint wrote (read back with
 weights_only=True), what load_checkpoint put into fresh objects from a checkpoint in the
-prompt's format, and whether load_checkpoint runs code hidden in a checkpoint; each is compared
+prompt's format and from one saved with the model inside nn.DataParallel, and whether load_checkpoint runs code hidden in a checkpoint; each is compared
 with the reference solution's.
 """
 
@@ -13,7 +13,7 @@ from questlab.grading.judge.wire import same
 SAVE = (
     '`torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()}, buf)`'
 )
-LINES = ("epoch: 3", "lr: 0.005", "all match: True")
+LINES = ("epoch: 3", "lr: 0.005", "all match: True", "from DataParallel: True")
 
 
 def _raised(data, what):
@@ -116,6 +116,31 @@ def round_trip(obs):
         )
 
 
+@check("module_prefix", aspect="state")
+def module_prefix(obs):
+    data, ref = obs["from_parallel"], obs.reference("from_parallel")
+    strip = '`{key.removeprefix("module."): value for key, value in checkpoint["model"].items()}`'
+    if data.get("raised"):
+        error = str(data["raised"]).split("\n")[0].rstrip(".:")
+        fail(
+            en="The grader gave `load_checkpoint` a checkpoint saved from the model wrapped in `nn.DataParallel`, "
+            f"whose keys read `module.0.weight` instead of `0.weight`, and the call raised {error}. Strip the "
+            f"prefix before `load_state_dict`: {strip}.",
+            ko="채점기가 `nn.DataParallel`로 감싼 model에서 저장한 checkpoint를 `load_checkpoint`에 넘겼습니다. "
+            f"key가 `0.weight`가 아니라 `module.0.weight`인데, 호출하자 {error} 오류가 났습니다. "
+            f"`load_state_dict` 전에 prefix를 떼세요: {strip}.",
+        )
+    if not same(data["model"], ref["model"], atol=0, rtol=0):
+        fail(
+            en="From a checkpoint saved with the model wrapped in `nn.DataParallel` (keys `module.0.weight`, ...), "
+            "the fresh model did not get the saved weights. `strict=False` does not help: it matches no key "
+            f"and loads nothing. Strip the prefix before `load_state_dict`: {strip}.",
+            ko="`nn.DataParallel`로 감싼 model에서 저장한 checkpoint(key가 `module.0.weight`, ...)에서 새 model이 "
+            "저장된 weight를 받지 못했습니다. `strict=False`로는 안 됩니다. 맞는 key가 없어 아무것도 불러오지 "
+            f"않기 때문입니다. `load_state_dict` 전에 prefix를 떼세요: {strip}.",
+        )
+
+
 @check("refuses_untrusted", aspect="state")
 def refuses_untrusted(obs):
     if obs["untrusted"]["ran_code"]:
@@ -135,7 +160,7 @@ def refuses_untrusted(obs):
 def printed(obs):
     # Printing alone passes nothing: the lines count once both functions work on fresh objects.
     try:
-        for judged in (rewound, checkpoint_contents, round_trip, refuses_untrusted):
+        for judged in (rewound, checkpoint_contents, round_trip, module_prefix, refuses_untrusted):
             judged(obs)
     except CheckFailed:
         fail(

@@ -3,8 +3,9 @@
 A small model and an Adam optimizer are trained for two steps here, on data drawn from the
 submission's seed, and their learning rate and epoch are seeded too. `save_checkpoint` saves
 them and what it wrote is read back with `weights_only=True`; `load_checkpoint` fills fresh
-objects from a checkpoint written here in the prompt's format; and a checkpoint that carries an
-object whose unpickling calls `print` shows whether `load_checkpoint` runs such code.
+objects from a checkpoint written here in the prompt's format, and from one saved with the model
+wrapped in `nn.DataParallel` (keys prefixed `module.`); and a checkpoint that carries an object
+whose unpickling calls `print` shows whether `load_checkpoint` runs such code.
 """
 
 import contextlib
@@ -137,6 +138,17 @@ def loaded(sub):
         "model": _tensors(fresh_model.state_dict()),
         "optimizer": _optimizer_state(fresh_optimizer.state_dict()),
     }
+
+
+@observation("from_parallel")
+def from_parallel(sub):
+    # A checkpoint saved from the model wrapped in nn.DataParallel: every model key starts with "module.".
+    load = sub.function("load_checkpoint")
+    model, optimizer, epoch = _trained(sub)
+    fresh_model, fresh_optimizer = _make(sub, "fresh")
+    buf = _checkpoint(nn.DataParallel(model), optimizer, epoch)
+    returned, raised = _call(load, buf, fresh_model, fresh_optimizer)
+    return {"raised": raised, "returned": _plain(returned), "model": _tensors(fresh_model.state_dict())}
 
 
 @observation("untrusted")

@@ -21,7 +21,9 @@ def save_checkpoint(model, optimizer, epoch):
 def load_checkpoint(buf, model, optimizer):
     """Fill model and optimizer from the checkpoint in buf and return the saved epoch."""
     checkpoint = torch.load(buf)
-    model.load_state_dict(checkpoint["model"])
+    # Saved from a model inside nn.DataParallel or DistributedDataParallel, every key starts with "module.".
+    state = {key.removeprefix("module."): value for key, value in checkpoint["model"].items()}
+    model.load_state_dict(state)
     return checkpoint["epoch"]
 
 
@@ -66,3 +68,11 @@ lr = new_optimizer.param_groups[0]["lr"]
 all_match = all_match and lr == 0.005
 print("lr:", lr)
 print("all match:", all_match)
+
+# A checkpoint from a run that trained the model wrapped in nn.DataParallel.
+buf = save_checkpoint(nn.DataParallel(model), optimizer, epoch=3)
+torch.manual_seed(2)
+plain_model, plain_optimizer = make()
+load_checkpoint(buf, plain_model, plain_optimizer)
+weights = zip(model.state_dict().values(), plain_model.state_dict().values())
+print("from DataParallel:", all(torch.equal(a, b) for a, b in weights))
