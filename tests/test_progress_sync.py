@@ -244,6 +244,30 @@ def test_record_events_for_signed_in_learners(database_url: str, quest):
         db.dispose()
 
 
+def test_a_pass_completes_the_lesson(database_url: str, quest):
+    """A signed-in learner's pass is stored with the lesson's completion; a visitor's award says to keep
+    it (their browser records it), and a fail completes nothing."""
+    from questlab.progress.exercises import award_submission
+
+    db = Database(database_url)
+    try:
+        user = new_user(db, "pass@example.com")
+        with db.session() as session:
+            fail = award_submission(session, user.id, quest, "basics/first", False, {}, SECRET)
+            assert fail.xp == 0 and not fail.lesson_completed
+            assert store.progress(session, session.get(User, user.id), quest).lessons_completed == []
+            award = award_submission(session, user.id, quest, "basics/first", True, {}, SECRET)
+        assert award.lesson_completed and award.xp == 50 + 20 + 5  # exercise, lesson, first active day
+        with db.session() as session:
+            scored = store.progress(session, session.get(User, user.id), quest)
+        assert scored.lessons_completed == ["basics/first"] and scored.exercises_passed == ["basics/first"]
+        assert scored.xp == award.xp and scored.unlocked() == ["first-lesson"]
+        visitor = award_submission(None, None, quest, "basics/first", True, {}, SECRET)
+        assert visitor.lesson_completed and visitor.completion_token and visitor.xp == 50 + 25
+    finally:
+        db.dispose()
+
+
 # --- the HTTP API -----------------------------------------------------------------------------------------
 
 
