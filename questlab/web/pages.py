@@ -70,6 +70,7 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
         html=lesson_html(quest, lesson, locale),
         standing=strip,
         done=lesson.key in done,
+        done_keys=done,
         unlocked=unlocked,
     )
     if not anonymous_viewer(request):
