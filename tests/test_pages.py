@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
+import questlab.web
 from questlab.settings import Settings
+from tests.helpers import sign_up
 
 pytestmark = pytest.mark.anyio
 
@@ -167,10 +170,25 @@ async def test_security_headers_on_pages_static_and_errors(client: httpx.AsyncCl
 
 
 async def test_no_inline_scripts_or_styles(client: httpx.AsyncClient):
-    html = (await client.get(LESSON)).text
-    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
-    assert "style=" not in html and "<style" not in html
-    assert re.findall(r"\son[a-z]+=", html) == []
+    await sign_up(client)  # the signed-in header, the welcome, the progress on the home page
+    for path in [LESSON, "/", "/quests/test/", "/me", "/signup", "/login"]:
+        html = (await client.get(path)).text
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == [], path
+        assert "style=" not in html and "<style" not in html, path
+        assert re.findall(r"\son[a-z]+=", html) == [], path
+
+
+def test_own_scripts_and_templates_write_no_inline_styles():
+    """The policy allows no inline style (``style-src 'self'``): our scripts change classes and the
+    ``hidden`` attribute, never a style attribute, ``element.style`` or a ``<style>`` element. (The
+    editor bundle keeps CodeMirror's styles in constructed style sheets of a shadow root.)"""
+    static = Path(questlab.web.__file__).parent
+    inline = re.compile(
+        r"""\.style\b|cssText|setAttribute\(\s*["']style|style=|createElement\(\s*["']style|insertRule"""
+    )
+    for path in [*(static / "static" / "js").glob("*.js"), *(static / "templates").glob("*.html")]:
+        found = [line for line in path.read_text(encoding="utf-8").splitlines() if inline.search(line)]
+        assert found == [], (path.name, found)
 
 
 async def test_health(client: httpx.AsyncClient):

@@ -244,6 +244,30 @@ def test_record_events_for_signed_in_learners(database_url: str, quest):
         db.dispose()
 
 
+def test_a_pass_completes_the_lesson(database_url: str, quest):
+    """A signed-in learner's pass is stored with the lesson's completion; a visitor's award says to keep
+    it (their browser records it), and a fail completes nothing."""
+    from questlab.progress.exercises import award_submission
+
+    db = Database(database_url)
+    try:
+        user = new_user(db, "pass@example.com")
+        with db.session() as session:
+            fail = award_submission(session, user.id, quest, "basics/first", False, {}, SECRET)
+            assert fail.xp == 0 and not fail.lesson_completed
+            assert store.progress(session, session.get(User, user.id), quest).lessons_completed == []
+            award = award_submission(session, user.id, quest, "basics/first", True, {}, SECRET)
+        assert award.lesson_completed and award.xp == 50 + 20 + 5  # exercise, lesson, first active day
+        with db.session() as session:
+            scored = store.progress(session, session.get(User, user.id), quest)
+        assert scored.lessons_completed == ["basics/first"] and scored.exercises_passed == ["basics/first"]
+        assert scored.xp == award.xp and scored.unlocked() == ["first-lesson"]
+        visitor = award_submission(None, None, quest, "basics/first", True, {}, SECRET)
+        assert visitor.lesson_completed and visitor.completion_token and visitor.xp == 50 + 25
+    finally:
+        db.dispose()
+
+
 # --- the HTTP API -----------------------------------------------------------------------------------------
 
 
@@ -368,8 +392,32 @@ async def test_pages_show_the_accounts_progress(client: httpx.AsyncClient):
         assert me.status_code == 200
         for word in words:
             assert word in me.text, (lang, word)
-        assert "<svg" in me.text and "polyline" in me.text and 'data-unlocked="true"' in me.text
+        assert "<svg" in me.text and 'data-unlocked="true"' in me.text
+        # one active day: a labelled column, not a line from that day's zero straight up to its total
+        assert 'data-xp-chart="day"' in me.text and "polyline" not in me.text
+        assert 'class="xp-bar-label"' in me.text and ">25 XP</text>" in me.text
         assert 'data-done-lesson="basics/second"' in me.text and "data-active-day=" in me.text
+
+
+def test_xp_chart_draws_one_day_as_a_bar_and_more_as_a_line(quest):
+    from questlab.web.progress import xp_chart
+
+    one = xp_chart(evaluate(quest, {("lesson", "basics/first"): Fact("lesson", "basics/first", DAYS[0])}))
+    assert one["points"] == "" and one["dots"] == [] and one["bar"]["total"] == 20
+    bar = one["bar"]
+    assert bar["width"] > 8 and bar["height"] > 8 and bar["y"] + bar["height"] <= one["height"]
+    assert bar["x"] < one["width"] / 2 < bar["x"] + bar["width"] and bar["label_y"] < bar["y"]
+    two = xp_chart(
+        evaluate(
+            quest,
+            {
+                ("lesson", "basics/first"): Fact("lesson", "basics/first", DAYS[0]),
+                ("lesson", "basics/second"): Fact("lesson", "basics/second", DAYS[2]),
+            },
+        )
+    )
+    assert two["bar"] is None and len(two["dots"]) == 2 and two["points"].count(",") == 3
+    assert two["dots"][0]["x"] < two["dots"][1]["x"]
 
 
 @pytest.mark.anyio

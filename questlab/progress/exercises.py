@@ -11,6 +11,11 @@ number of graded submissions and whether one passed. A submission is a first
 try when none was counted before it. A visitor who clears cookies starts over:
 the cookie carries no identity, and all it can fool is that browser's own
 progress.
+
+A pass completes its lesson: passing the exercise is what finishing a lesson
+with one means, so such lessons need no "Mark this lesson as done". For a
+signed-in learner the completion is recorded here with the pass; a visitor's
+browser records it in its local progress when it keeps the completion token.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from questlab.content.model import Quest
 from questlab.db.models import ExerciseDraft, Submission, utcnow
-from questlab.progress.store import record_exercise_attempt, record_exercise_pass
+from questlab.progress.store import record_exercise_attempt, record_exercise_pass, record_lesson_completed
 from questlab.progress.tokens import sign_exercise_pass
 
 #: Exercises remembered in the visitor's attempts cookie (oldest forgotten first), to stay under 4 KB.
@@ -79,16 +84,21 @@ class Award:
     """What one graded submission earned.
 
     Attributes:
-        xp: XP awarded now (0 for a fail, or a pass after an earlier one).
+        xp: XP awarded now (0 for a fail, or a pass after an earlier one). A signed-in learner's
+            includes the lesson's completion and the day's first activity; a visitor's is the
+            exercise's alone (their browser scores the rest).
         first_try: this passing submission was the first graded one.
         attempts: graded submissions of the exercise, this one included.
         completion_token: a visitor's signed proof of the pass (merged into an account later), or ``None``.
+        lesson_completed: the submission passed, so the lesson counts as completed: stored for a
+            signed-in learner, to be kept in the browser's local progress for a visitor.
     """
 
     xp: int
     first_try: bool
     attempts: int
     completion_token: str | None
+    lesson_completed: bool = False
 
 
 def award_submission(
@@ -114,7 +124,8 @@ def award_submission(
 
     Returns:
         The :class:`Award`. A signed-in learner's count lives on the server (the cookie can only
-        raise it, never reset it); a visitor gets XP only on their first pass and a token for it.
+        raise it, never reset it), and a pass also records the lesson as completed; a visitor gets
+        XP only on their first pass and a token for it.
     """
     key = exercise_hash(quest.slug, lesson_key)
     before, passed_before = visitor_attempts.pop(key, [0, 0])
@@ -126,12 +137,13 @@ def award_submission(
         first_try = before == 0
         if passed:
             xp = record_exercise_pass(session, user_id, quest, lesson_key, first_try)
+            xp += record_lesson_completed(session, user_id, quest, lesson_key)
     else:
         first_try = before == 0
         if passed:
             xp = 0 if passed_before else exercise_xp(quest, first_try)
             token = sign_exercise_pass(secret, quest.slug, lesson_key, first_try, now or datetime.now(UTC))
-    return Award(xp, first_try and passed, before + 1, token)
+    return Award(xp, first_try and passed, before + 1, token, lesson_completed=passed)
 
 
 # -- submissions ----------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Each stored submission of the exercise is run again in the sandbox with a fresh
 seed and judged by the exercise's current checks. A submission whose verdict
 flips is updated and its learner notified (a ``regrade`` notification). XP
 already earned is never taken away; a submission that now passes records the
-pass (without the first-try bonus) so the learner earns what it is worth.
+pass (without the first-try bonus) and completes its lesson, as a pass on
+submit does, so the learner earns what it is worth.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from questlab.db.models import Submission, utcnow
 from questlab.grading.judge.bank import exercise_key, make_entry
 from questlab.grading.judge.harness import probe_harness
 from questlab.grading.judge.results import grade
-from questlab.progress.store import record_exercise_pass
+from questlab.progress.store import record_exercise_pass, record_lesson_completed
 
 
 async def _judged_run(runner: Any, exercise: Any, code: str, tries: int = 30) -> tuple[Any, Any]:
@@ -94,6 +95,7 @@ async def regrade_lesson(db: Any, quest: Any, lesson: Any, runner: Any, locale: 
                 submission_regraded(session, submission_id, row.user_id)
                 if is_pass:
                     record_exercise_pass(session, row.user_id, quest, lesson.key, first_try=False)
+                    record_lesson_completed(session, row.user_id, quest, lesson.key)
                     report.now_pass.append(submission_id)
                 else:
                     report.now_fail.append(submission_id)

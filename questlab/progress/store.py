@@ -351,6 +351,13 @@ def merge_payload(
     return parsed.rejected
 
 
+def totals(session: Session, user: User, quests: Mapping[str, Quest]) -> tuple[int, int]:
+    """``(lessons completed, XP)`` of ``user`` summed over ``quests`` (what a merge added is the
+    difference of this before and after it)."""
+    scored = [progress(session, user, quest) for quest in quests.values()]
+    return sum(len(p.lessons_completed) for p in scored), sum(p.xp for p in scored)
+
+
 def evaluate_payload(
     payload: SyncPayload, quests: Mapping[str, Quest], secret: str, now: datetime | None = None
 ) -> dict[str, QuestProgress]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -16,7 +16,9 @@ from questlab.accounts import service
 from questlab.accounts.deps import SESSION_COOKIE, current_user
 from questlab.accounts.mail import send_email
 from questlab.db.models import User
+from questlab.progress import store
 from questlab.web.csrf import check_form_token
+from questlab.web.flash import set_flash
 from questlab.web.pagekit import page, request_locale
 from questlab.web.render import gettext
 
@@ -101,6 +103,36 @@ def _message(request: Request, code: str) -> str:
     }[code]
 
 
+def merge_local_progress(request: Request, user: User, raw: str | None) -> tuple[int, int]:
+    """Merge the browser's local progress sent with a sign-up or sign-in form into ``user``'s account.
+
+    Args:
+        request: the request (catalog, database, secret key).
+        user: the account just created or signed in to.
+        raw: the form's ``local_progress`` field: the JSON body ``POST /api/progress/sync`` takes
+            (progress.js fills it in), or empty.
+
+    Returns:
+        ``(lessons, xp)`` the merge added to the account; ``(0, 0)`` for an empty or malformed field
+        (signing in never fails over it: the page's script syncs again after the redirect).
+    """
+    if not raw:
+        return 0, 0
+    try:
+        payload = store.SyncPayload.model_validate_json(raw)
+    except ValidationError:
+        log.warning("a sign-in form carried local progress that is not a sync payload; ignored")
+        return 0, 0
+    quests = request.app.state.catalog.quests
+    with request.app.state.db.session() as session:
+        fresh = session.get(User, user.id)
+        assert fresh is not None
+        lessons, xp = store.totals(session, fresh, quests)
+        store.merge_payload(session, fresh, payload, quests, request.app.state.secret_key)
+        after_lessons, after_xp = store.totals(session, fresh, quests)
+    return after_lessons - lessons, after_xp - xp
+
+
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     if not check_form_token(request, form.get("csrf_token")):  # type: ignore[arg-type]
@@ -117,7 +149,8 @@ async def login_page(request: Request) -> HTMLResponse:
 
 
 async def login_submit(request: Request) -> Response:
-    """``POST /login``: sign in from the form, then go to ``next``."""
+    """``POST /login``: sign in from the form, merge the browser's local progress, then go to ``next``
+    (with a notice when the merge added something)."""
     form = await _form(request)
     target = safe_next(form.get("next"))
     _ = gettext(request_locale(request))
@@ -144,8 +177,11 @@ async def login_submit(request: Request) -> Response:
             email=form.get("email", ""),
             error=_("Wrong email or password."),
         )
+    lessons, xp = merge_local_progress(request, user, form.get("local_progress"))
     redirect = RedirectResponse(target, status_code=303)
     set_session(request, redirect, user)
+    if lessons or xp:
+        set_flash(request, redirect, {"kind": "welcome_back", "lessons": lessons, "xp": xp})
     return redirect
 
 
@@ -162,7 +198,8 @@ async def signup_page(request: Request) -> HTMLResponse:
 
 
 async def signup_submit(request: Request) -> Response:
-    """``POST /signup``: create the account, sign in, go to ``next``."""
+    """``POST /signup``: create the account, merge the browser's local progress into it, sign in, and go
+    to ``next`` with a welcome that says what was merged."""
     form = await _form(request)
     target = safe_next(form.get("next"))
     try:
@@ -177,8 +214,10 @@ async def signup_submit(request: Request) -> Response:
             display_name=form.get("display_name", ""),
             error=_message(request, error.code),
         )
+    lessons, xp = merge_local_progress(request, user, form.get("local_progress"))
     redirect = RedirectResponse(target, status_code=303)
     set_session(request, redirect, user)
+    set_flash(request, redirect, {"kind": "welcome", "lessons": lessons, "xp": xp})
     return redirect
 
 

@@ -110,7 +110,8 @@ async def submit(
 
     Returns:
         The grading results JSON (docs/grading.md) plus ``xp_awarded``, ``first_try``,
-        ``attempts``, ``completion_token`` (a signed token for a visitor's pass, else null) and
+        ``attempts``, ``completion_token`` (a signed token for a visitor's pass, else null),
+        ``lesson_completed`` (true on a pass: the lesson now counts as completed) and
         ``submission_id`` (a signed-in learner's stored submission, else null).
         404 when the lesson has no graded exercise; 503 when the runner is off or busy;
         429 over the run budget.
@@ -163,6 +164,7 @@ async def submit(
         first_try=award.first_try,
         attempts=award.attempts,
         completion_token=award.completion_token,
+        lesson_completed=award.lesson_completed,
         submission_id=submission_id,
     )
     response = JSONResponse(results)

@@ -15,6 +15,7 @@ from questlab.accounts.deps import current_user
 from questlab.community import notify
 from questlab.content.model import Lesson, Quest
 from questlab.web.csrf import csrf_token
+from questlab.web.flash import clear_flash, read_flash
 from questlab.web.i18n import COOKIE, LOCALES, negotiate
 from questlab.web.render import render
 
@@ -75,8 +76,15 @@ def page(
         fragments: per-request HTML put in place of marker strings after rendering (and after the
             cache), e.g. the discussion of a lesson page whose rest is cached.
         context: template variables.
+
+    A one-time notice (:mod:`questlab.web.flash`) is shown as ``flash`` and then deleted; a page
+    carrying one is never taken from or put in the cache.
     """
     locale = request_locale(request)
+    flash = read_flash(request)
+    if flash is not None:
+        context["flash"] = flash
+        cache_key = None
     settings = request.app.state.settings
     request.app.state.metrics.pages.labels(template.removesuffix(".html")).inc()
     if "unread_notifications" not in context:
@@ -99,6 +107,8 @@ def page(
             COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.https, httponly=True
         )
     response.headers["Vary"] = "Accept-Language, Cookie"
+    if flash is not None:
+        clear_flash(request, response)
     return response
 
 

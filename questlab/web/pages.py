@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -19,8 +21,40 @@ from questlab.web.render import lesson_html, render
 
 
 async def index(request: Request) -> HTMLResponse:
-    """``GET /``: the list of quests."""
-    return page(request, "index.html", quests=list(request.app.state.catalog.quests.values()))
+    """``GET /``: the list of quests, each with where the learner stands and where to go on."""
+    locale = request_locale(request)
+    cards = []
+    for quest in request.app.state.catalog.quests.values():
+        strip, done, unlocked = learner_standing(request, quest, locale)
+        cards.append(
+            {
+                "quest": quest,
+                "standing": strip,
+                "unlocked": unlocked,
+                "go": continue_at(quest, done, locale),
+            }
+        )
+    return page(request, "index.html", cards=cards)
+
+
+def continue_at(quest: Quest, done: set[str], locale: str) -> dict[str, Any]:
+    """Where the learner goes on in ``quest``: the first lesson in quest order not in ``done``.
+
+    Returns:
+        ``{"state", "url", "title", "lessons"}``: ``state`` is ``"start"`` (nothing done yet),
+        ``"continue"`` or ``"done"`` (every lesson done: ``url`` is the quest page, ``title`` empty);
+        ``lessons`` lists ``{"key", "url", "title"}`` in quest order, for the page's script to
+        choose again from a visitor's local progress.
+    """
+    lessons = [
+        {"key": lesson.key, "url": lesson.url(), "title": lesson.text(locale).meta.title}
+        for lesson in quest.lessons()
+    ]
+    first = next((item for item in lessons if item["key"] not in done), None)
+    if first is None:
+        return {"state": "done", "url": f"/quests/{quest.slug}/", "title": "", "lessons": lessons}
+    state = "continue" if done & {item["key"] for item in lessons} else "start"
+    return {"state": state, "url": first["url"], "title": first["title"], "lessons": lessons}
 
 
 def learner_standing(request: Request, quest: Quest, locale: str) -> tuple[Standing, set[str], list[str]]:
@@ -48,6 +82,7 @@ async def quest_map(request: Request, quest_slug: str) -> HTMLResponse:
         standing=strip,
         done=done,
         unlocked=unlocked,
+        continue_to=continue_at(quest, done, locale),
         report_counts=quest_report_counts(request, quest),
     )
 
@@ -70,6 +105,7 @@ async def lesson_page(request: Request, quest_slug: str, chapter_slug: str, less
         html=lesson_html(quest, lesson, locale),
         standing=strip,
         done=lesson.key in done,
+        done_keys=done,
         unlocked=unlocked,
     )
     if not anonymous_viewer(request):

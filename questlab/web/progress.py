@@ -60,15 +60,54 @@ async def api_evaluate(request: Request, body: store.SyncPayload) -> JSONRespons
 
 
 def xp_chart(progress: QuestProgress, width: int = 560, height: int = 160) -> dict[str, Any]:
-    """Points of the cumulative XP line for an inline SVG (``points`` attribute and axis labels)."""
+    """The cumulative XP chart as inline SVG geometry (user units of a ``width`` × ``height`` view box).
+
+    Returns:
+        ``{"points", "dots", "bar", "max", "first", "last", "width", "height"}``. Over several days,
+        ``points`` is the line's ``points`` attribute and ``dots`` one ``{"x", "y", "day", "total"}``
+        per day; a single day has no line to draw (it would be a lone vertical stroke), so ``bar``
+        is one labelled column ``{"x", "y", "width", "height", "label_x", "label_y", "day",
+        "total"}`` instead (``None`` otherwise). No XP yet: every field empty.
+    """
     timeline: list[tuple[date, int]] = []
     total = 0
     for day, xp in progress.xp_by_day:
         total += xp
         timeline.append((date.fromisoformat(day), total))
     if not timeline:
-        return {"points": "", "max": 0, "first": "", "last": "", "width": width, "height": height, "dots": []}
+        return {
+            "points": "",
+            "max": 0,
+            "first": "",
+            "last": "",
+            "width": width,
+            "height": height,
+            "dots": [],
+            "bar": None,
+        }
     first, last = timeline[0][0], timeline[-1][0]
+    if len(timeline) == 1:
+        bar_width, pad, top = 56, 8, 30  # room above the column for its label
+        bar = {
+            "x": (width - bar_width) / 2,
+            "y": top,
+            "width": bar_width,
+            "height": height - pad - top,
+            "label_x": width / 2,
+            "label_y": top - 8,
+            "day": first.isoformat(),
+            "total": total,
+        }
+        return {
+            "points": "",
+            "max": total,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "width": width,
+            "height": height,
+            "dots": [],
+            "bar": bar,
+        }
     span = max((last - first).days, 1)
     top = max(total, 1)
     pad = 8
@@ -89,6 +128,7 @@ def xp_chart(progress: QuestProgress, width: int = 560, height: int = 160) -> di
         "width": width,
         "height": height,
         "dots": dots,
+        "bar": None,
     }
 
 

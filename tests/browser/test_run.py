@@ -47,7 +47,8 @@ def test_run_edit_and_run_again(live_server: str, browser) -> None:  # type: ign
 
 
 def test_visitor_pass_and_runs_count_in_the_strip(live_server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    """A visitor runs a block and passes the exercise: the strip's XP grows at once and survives a reload."""
+    """A visitor runs a block and passes the exercise, which completes the lesson: the strip's XP grows at
+    once and survives a reload."""
     from playwright.sync_api import expect
 
     from tests.browser.test_editor import set_code
@@ -63,6 +64,6 @@ def test_visitor_pass_and_runs_count_in_the_strip(live_server: str, browser) -> 
     set_code(page, solution)
     page.click("[data-action=submit]")
     page.wait_for_selector(".results-pass", timeout=30_000)
-    expect(xp).to_have_text("81", timeout=10_000)  # + exercise 50 + first-try bonus 25
+    expect(xp).to_have_text("101", timeout=10_000)  # + exercise 50 + first-try bonus 25 + the lesson 20
     page.reload()
-    expect(xp).to_have_text("81", timeout=10_000)
+    expect(xp).to_have_text("101", timeout=10_000)

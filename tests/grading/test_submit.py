@@ -62,6 +62,7 @@ async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -
             validate(body)
             assert body["status"] == "fail" and body["locale"] == "ko"
             assert body["xp_awarded"] == 0 and body["completion_token"] is None and body["attempts"] == 1
+            assert body["lesson_completed"] is False
             diagnosed = [t for t in body["tests"] if t["diagnosis"] == "layers-in-a-plain-list"]
             assert diagnosed and "nn.ModuleList" in diagnosed[0]["message"]
 
@@ -72,6 +73,7 @@ async def test_submit_grades_awards_and_signs(tmp_path: Path, sqlite_url: str) -
             validate(body)
             assert body["status"] == "pass" and body["first_try"] is False and body["attempts"] == 2
             assert body["xp_awarded"] == 50  # quest.toml [xp] exercise, no first-try bonus
+            assert body["lesson_completed"] is True  # the browser keeps the completion in its local progress
             claims = verify_token("test-secret", body["completion_token"])
             assert claims["q"] == "pytorch" and claims["l"] == "networks/nn-module" and claims["f"] is False
 
@@ -188,12 +190,15 @@ async def test_signed_in_pass_is_recorded(tmp_path: Path, sqlite_url: str) -> No
         body = r.json()
         assert r.status_code == 200 and body["status"] == "pass", r.text
         assert body["first_try"] is True and body["completion_token"] is None
-        assert body["xp_awarded"] >= 75  # [xp] exercise + first_try_bonus (+ the active day)
+        assert body["lesson_completed"] is True
+        assert body["xp_awarded"] >= 75  # [xp] exercise + first_try_bonus (+ the lesson, the active day)
 
         r = await http.get("/api/me/progress")
         assert r.status_code == 200, r.text
         mine = r.json()["quests"]["pytorch"]
         assert mine["exercises_passed"] == ["networks/nn-module"]
+        assert mine["lessons_completed"] == ["networks/nn-module"]  # the pass completed the lesson
+        assert mine["strip"]["lessons_done"] == 1 and mine["strip"]["percent"] > 0
         assert mine["first_try_passes"] == ["networks/nn-module"]
         assert mine["xp"] == body["xp_awarded"]
 

@@ -1,6 +1,7 @@
 // questlab exercise: editor, Run, Submit with a results panel, hints one at a time, the
 // signed-in learner's submission history and synced draft,
-// reset to starter, and a draft kept in this browser. Without this file the page
+// reset to starter, and a draft kept in this browser. A pass shows the link to the next
+// lesson (progress.js completes the lesson). Without this file the page
 // still shows the prompt, the starter code and every hint.
 (function () {
   "use strict";
@@ -61,6 +62,7 @@
     var status = section.querySelector("[data-exercise-status]");
     var runOutput = section.querySelector("[data-run-output]");
     var results = section.querySelector("[data-results]");
+    var nextStep = section.querySelector("[data-next-step]");
     var busy = false;
 
     var signedIn = document.body.getAttribute("data-signed-in") === "1";
@@ -174,12 +176,17 @@
     }
 
     function showResults(data) {
+      if (nextStep && nextStep.parentNode === results) results.after(nextStep);  // back to its place
       results.textContent = "";
       var head = el("p", "results-summary results-" + (data.status || "error"));
       if (data.status === "pass") head.textContent = label("all-pass");
       else if (data.status === "fail") head.textContent = label("some-fail");
       else head.textContent = data.message || data.detail || label("error");
-      if (data.xp_awarded) head.appendChild(el("strong", "xp-badge", " " + label("xp").replace("{xp}", data.xp_awarded)));
+      if (data.xp_awarded) {
+        var badge = el("strong", "xp-badge", " " + label("xp").replace("{xp}", data.xp_awarded));
+        badge.setAttribute("data-xp-badge", "");
+        head.appendChild(badge);
+      }
       results.appendChild(head);
       if (data.status === "error" && data.message && data.tests && data.tests.length) {
         results.appendChild(el("pre", "results-error", data.message));
@@ -200,14 +207,34 @@
       results.appendChild(list);
       results.hidden = false;
       if (data.status === "pass") {
-        // progress.js keeps a visitor's completion token and re-scores (a signed-in pass is already stored)
+        if (hintButton) hintButton.hidden = true;  // every check passed: nothing left to hint at
+        if (nextStep) {  // right under "All checks passed!", where the learner looks
+          head.after(nextStep);
+          nextStep.hidden = false;
+          var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+          nextStep.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
+        }
+        // progress.js keeps a visitor's completion token and the lesson's completion, and re-scores
+        // (a signed-in pass and completion are already stored)
         document.dispatchEvent(new CustomEvent("questlab:exercise-passed", { detail: data }));
       }
     }
+    // The XP the pass really added to the strip (the lesson and the day's first activity included).
+    document.addEventListener("questlab:progress-scored", function (event) {
+      var badge = results.querySelector("[data-xp-badge]");
+      var detail = event.detail || {};
+      if (badge && detail.reason === "pass" && detail.xp_gained > 0) {
+        badge.textContent = " " + label("xp").replace("{xp}", detail.xp_gained);
+      }
+    });
 
     function submit() {
       if (busy) return;
       start(label("grading"));
+      // The new results replace what an earlier Run printed, which would sit above them.
+      runOutput.hidden = true;
+      runOutput.textContent = "";
+      runOutput.classList.remove("is-error");
       postJSON(section.getAttribute("data-submit-url"), {
         code: codeOf(editor), locale: section.getAttribute("data-locale"),
       }).then(function (reply) {

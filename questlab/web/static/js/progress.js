@@ -1,8 +1,10 @@
-// questlab progress: the status strip, "Mark this lesson as done", local-first storage and sync.
+// questlab progress: the status strip, "Mark this lesson as done", a pass completing its lesson,
+// toasts (XP, level up, achievements), "Continue where you left off", local-first storage and sync.
 //
 // Without an account, progress is kept in localStorage in the shape POST /api/progress/sync takes
 // (see docs/api.md) and scored by POST /api/progress/evaluate. Signed in, every change is synced at
-// once; entries that could not be sent (offline) stay pending and go with the next page.
+// once; entries that could not be sent (offline) stay pending and go with the next page. The sign-up
+// and sign-in forms carry the local record, so the server merges it before the first page.
 (function () {
   "use strict";
   var KEY = "questlab.progress.v1";
@@ -66,15 +68,31 @@
       if (el.tagName === "METER") el.value = value; else el.textContent = String(value);
     });
   }
+  function stripsOf(quest) {
+    return document.querySelectorAll('[data-progress-strip][data-quest="' + quest + '"]');
+  }
   function showStrip(quest, progress) {
-    document.querySelectorAll('[data-progress-strip][data-quest="' + quest + '"]').forEach(function (strip) {
+    stripsOf(quest).forEach(function (strip) {
       var s = progress.strip;
       Object.keys(s).forEach(function (name) { setField(strip, name, s[name]); });
       strip.querySelectorAll('[data-field="xp_meter"]').forEach(function (meter) {
         meter.max = s.xp_for_level || 1; meter.value = s.xp_into_level;
       });
+      strip.setAttribute("data-xp", String(s.xp));
+      strip.setAttribute("data-level", String(s.level));
       strip.setAttribute("data-synced", "1");
     });
+  }
+  // The standing before an answer. Signed in, the strip holds it (rendered from the account, or the
+  // last answer); a visitor's page is rendered without their progress, so their cached answer does.
+  function shownStanding(quest, cached) {
+    var strip = stripsOf(quest)[0];
+    var fromStrip = strip && strip.hasAttribute("data-xp") ? {
+      xp: parseInt(strip.getAttribute("data-xp"), 10) || 0,
+      level: parseInt(strip.getAttribute("data-level"), 10) || 0
+    } : null;
+    var fromCache = cached && cached.strip ? { xp: cached.strip.xp, level: cached.strip.level } : null;
+    return signedIn ? (fromStrip || fromCache) : (fromCache || fromStrip);
   }
   function markDone(quest, keys) {
     var lesson = document.querySelector("article.lesson[data-quest]");
@@ -85,51 +103,134 @@
         button.disabled = true;
         button.textContent = button.getAttribute("data-done-label") || "✓";
       }
+      var note = document.querySelector("[data-completion-note]");
+      if (note) {
+        note.setAttribute("data-done", "");
+        note.textContent = note.getAttribute("data-done-label") || "✓";
+      }
+      var next = document.querySelector("[data-next-step]");
+      if (next) next.hidden = false;
     }
+    // The chapter's list on a lesson page: marks are only added (keys may be just this lesson).
+    document.querySelectorAll('[data-chapter-toc][data-quest="' + quest + '"]').forEach(function (toc) {
+      toc.querySelectorAll("li[data-lesson]").forEach(function (li) {
+        var mark = li.querySelector("[data-done-mark]");
+        if (mark && keys.indexOf(li.getAttribute("data-lesson")) >= 0) mark.hidden = false;
+      });
+      var count = toc.querySelector("[data-chapter-done]");
+      if (count) count.textContent = String(toc.querySelectorAll("li[data-lesson] [data-done-mark]:not([hidden])").length);
+    });
     var strip = document.querySelector('[data-progress-strip][data-quest="' + quest + '"]');
     if (!strip || !document.querySelector(".chapter-list")) return;
-    document.querySelectorAll("li[data-lesson]").forEach(function (li) {
+    document.querySelectorAll(".chapter-list li[data-lesson]").forEach(function (li) {
       var mark = li.querySelector("[data-done-mark]");
       if (mark) mark.hidden = keys.indexOf(li.getAttribute("data-lesson")) < 0;
     });
   }
-  function toast(text) {
-    var box = document.querySelector("[data-toasts]");
-    if (!box) return;
+  // "Start the quest" / "Continue where you left off" / "Review the quest": the first unfinished lesson.
+  function showContinue(quest, keys) {
+    document.querySelectorAll('[data-continue][data-quest="' + quest + '"]').forEach(function (link) {
+      var order = [];
+      try { order = JSON.parse(link.getAttribute("data-lessons") || "[]"); } catch (e) { order = []; }
+      var next = order.filter(function (item) { return keys.indexOf(item.key) < 0; })[0];
+      var label = link.querySelector("[data-continue-label]") || link;
+      var title = link.querySelector("[data-continue-title]");
+      if (next) {
+        link.href = next.url;
+        label.textContent = link.getAttribute(keys.length ? "data-label-continue" : "data-label-start");
+        if (title) title.textContent = next.title;
+      } else if (order.length) {
+        link.href = link.getAttribute("data-quest-url");
+        label.textContent = link.getAttribute("data-label-review");
+        if (title) title.textContent = "";
+      }
+      link.setAttribute("data-state", next ? (keys.length ? "continue" : "start") : "done");
+    });
+  }
+
+  // Toasts stack in one container (CSS grid), at the bottom of the window or at its top (is-top),
+  // whichever keeps them off the exercise's Run and Submit buttons, and if it can, off the link to
+  // the next lesson too. Both places are measured, so this holds for any number of toasts.
+  var toastBox = document.querySelector("[data-toasts]");
+  function hits(rect, selector) {
+    var count = 0;
+    document.querySelectorAll(selector).forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width && r.height && r.left < rect.right && rect.left < r.right && r.top < rect.bottom && rect.top < r.bottom) count++;
+    });
+    return count;
+  }
+  function placeToasts() {
+    if (!toastBox || !toastBox.firstChild) return;
+    var must = "[data-exercise-actions] [data-action=run], [data-exercise-actions] [data-action=submit]";
+    var nice = "[data-next-step]:not([hidden])";
+    function cost(top) {
+      toastBox.classList.toggle("is-top", top);
+      var rect = toastBox.getBoundingClientRect();
+      return hits(rect, must) * 100 + hits(rect, nice);
+    }
+    var bottom = cost(false), top = cost(true);
+    toastBox.classList.toggle("is-top", top < bottom);
+  }
+  window.addEventListener("scroll", placeToasts, { passive: true });
+  window.addEventListener("resize", placeToasts);
+  function toast(text, kind) {
+    if (!toastBox) return;
     var el = document.createElement("div");
-    el.className = "toast";
+    el.className = "toast" + (kind ? " toast-" + kind : "");
     el.setAttribute("role", "status");
-    el.setAttribute("data-toast", "");
+    el.setAttribute("data-toast", kind || "");
     el.textContent = text;
-    box.appendChild(el);
+    toastBox.appendChild(el);
+    placeToasts();
     setTimeout(function () { el.remove(); }, 6000);
   }
-  function show(state, answer) {
-    var label = (document.querySelector("[data-toasts]") || body).getAttribute("data-unlocked-label") || "";
+  function label(name) { return (toastBox || body).getAttribute("data-label-" + name) || ""; }
+  function show(state, answer, reason) {
+    var unlockedLabel = (toastBox || body).getAttribute("data-unlocked-label") || "";
     Object.keys(answer.quests || {}).forEach(function (slug) {
       var progress = answer.quests[slug];
       // Unlocked before this answer: the cached answer, else what the server rendered into the strip.
       var before = state.cache[slug] ? state.cache[slug].achievements : null;
       var strip = document.querySelector('[data-progress-strip][data-quest="' + slug + '"]');
       if (!before && strip) before = (strip.getAttribute("data-unlocked") || "").split(" ").filter(Boolean);
+      var was = shownStanding(slug, state.cache[slug]);
+      var gained = was ? progress.xp - was.xp : 0;
+      if (reason === "pass" && gained > 0) toast(label("xp").replace("{xp}", gained), "xp");
+      if (was && progress.level > was.level) {
+        toast(label("level").replace("{level}", progress.level).replace("{name}", progress.level_name), "level");
+      }
       if (before) {
         (progress.achievement_details || []).forEach(function (a) {
-          if (a.unlocked && before.indexOf(a.id) < 0) toast(a.icon + " " + label + ": " + a.title);
+          if (a.unlocked && before.indexOf(a.id) < 0) toast(a.icon + " " + unlockedLabel + ": " + a.title, "achievement");
         });
       }
       state.cache[slug] = { achievements: progress.achievements, xp: progress.xp, strip: progress.strip,
                             lessons_completed: progress.lessons_completed };
       showStrip(slug, progress);
       markDone(slug, progress.lessons_completed || []);
+      showContinue(slug, progress.lessons_completed || []);
+      if (reason) {
+        document.dispatchEvent(new CustomEvent("questlab:progress-scored", {
+          detail: { quest: slug, reason: reason, xp_gained: gained, level: progress.level }
+        }));
+      }
     });
   }
 
   // --- talking to the server ---
   var busy = null;
-  function refresh() {
+  function pageQuests() {
+    var found = [];
+    document.querySelectorAll("[data-progress-strip][data-quest]").forEach(function (strip) {
+      addOnce(found, strip.getAttribute("data-quest"));
+    });
+    return found;
+  }
+  /** Send or score the local record and show the answer; ``reason`` ("pass", "lesson", "run") picks the toasts. */
+  function refresh(reason) {
     var state = load();
-    var pageQuest = (document.querySelector("[data-progress-strip]") || {}).getAttribute
-      ? document.querySelector("[data-progress-strip]").getAttribute("data-quest") : null;
+    var shown = pageQuests();
     var request;
     if (signedIn) {
       var sent = JSON.stringify(state.quests);
@@ -144,7 +245,7 @@
         now.signed_in_as = userId;
         now.tz = tz;
         if (state.signed_in_as !== userId) now.cache = {};  // the strip tells what the account already had
-        show(now, answer);
+        show(now, answer, reason);
         save(now);
         return answer;
       });
@@ -154,10 +255,10 @@
         save(state);
       }
       var quests = Object.keys(state.quests);
-      if (pageQuest && quests.indexOf(pageQuest) < 0) return Promise.resolve(null);
+      if (!quests.some(function (slug) { return shown.indexOf(slug) >= 0; })) return Promise.resolve(null);
       request = post("/api/progress/evaluate", payload(state, quests)).then(function (answer) {
         var now = load();
-        show(now, answer);
+        show(now, answer, reason);
         save(now);
         return answer;
       });
@@ -166,13 +267,17 @@
     return busy;
   }
 
-  function record(quest, change) {
+  function record(quest, change, reason) {
     var state = load();
     var q = questState(state, quest);
     change(q);
     addOnce(q.active_days, today());
     save(state);
-    return refresh();
+    return refresh(reason);
+  }
+  function addLesson(q, key) {
+    addOnce(q.lessons_completed, key);
+    if (!q.lesson_days[key]) q.lesson_days[key] = today();
   }
 
   function completeLesson(quest, key, xp) {
@@ -187,10 +292,7 @@
       }
     }
     markDone(quest, [key]);
-    return record(quest, function (q) {
-      addOnce(q.lessons_completed, key);
-      if (!q.lesson_days[key]) q.lesson_days[key] = today();
-    });
+    return record(quest, function (q) { addLesson(q, key); }, "lesson");
   }
 
   document.addEventListener("click", function (event) {
@@ -203,6 +305,14 @@
   });
   document.addEventListener("submit", function (event) {
     if (event.target.matches("[data-signout]")) localStorage.removeItem(KEY);
+    // Signing up or in: the form carries this browser's record, merged before the first page.
+    var field = event.target.querySelector("[data-local-progress]");
+    if (field && !signedIn) {
+      var state = load();
+      var quests = Object.keys(state.quests);
+      var text = quests.length ? JSON.stringify(payload(state, quests)) : "";
+      if (text.length < 200000) field.value = text;  // a huge record goes by the sync after the redirect
+    }
   });
 
   var lessonEl = document.querySelector("article.lesson[data-quest]");
@@ -213,17 +323,24 @@
   document.addEventListener("questlab:code-run", function () {
     if (lessonEl) window.questlab.progress.codeRun(lessonEl.getAttribute("data-quest"));
   });
+  // A pass completes its lesson: the server stored both for a signed-in learner; a visitor's
+  // browser keeps the pass's token and the completion, as "Mark this lesson as done" does.
   document.addEventListener("questlab:exercise-passed", function (event) {
     if (!lessonEl) return;
     var quest = lessonEl.getAttribute("data-quest");
-    var token = event.detail && event.detail.completion_token;
-    if (token) {
-      window.questlab.progress.exercisePassed(quest, token);
-    } else {  // signed in: the server stored the pass; ask it for the new standing
+    var key = lessonEl.getAttribute("data-lesson-key");
+    var detail = event.detail || {};
+    if (detail.lesson_completed) markDone(quest, [key]);
+    if (detail.completion_token) {
+      record(quest, function (q) {
+        addOnce(q.exercise_tokens, detail.completion_token);
+        if (detail.lesson_completed) addLesson(q, key);
+      }, "pass");
+    } else {  // signed in: ask the server for the new standing
       var state = load();
       state.synced = null;
       save(state);
-      refresh();
+      refresh("pass");
     }
   });
 
@@ -231,11 +348,11 @@
   window.questlab.progress = {
     /** Keep a signed exercise pass token from the grading endpoint (visitors) and re-score. */
     exercisePassed: function (quest, token) {
-      return record(quest, function (q) { addOnce(q.exercise_tokens, token); });
+      return record(quest, function (q) { addOnce(q.exercise_tokens, token); }, "pass");
     },
     /** Count one code run today on this device. */
     codeRun: function (quest) {
-      return record(quest, function (q) { var d = today(); q.code_runs[d] = (q.code_runs[d] || 0) + 1; });
+      return record(quest, function (q) { var d = today(); q.code_runs[d] = (q.code_runs[d] || 0) + 1; }, "run");
     },
     completeLesson: completeLesson,
     refresh: refresh,
