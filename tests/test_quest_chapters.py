@@ -24,6 +24,12 @@ QUEST = CATALOG.quests["pytorch"]
 CHAPTERS = {chapter.slug: chapter for chapter in QUEST.chapters}
 
 
+def test_the_bundled_quest_loads_without_a_problem() -> None:
+    """A lesson with a content error is left out of the served quest, so the walks below would
+    not see it: every file must load."""
+    assert [p.location() + ": " + p.message for p in CATALOG.problems] == []
+
+
 def test_tensors_comes_first_and_networks_keeps_its_urls() -> None:
     slugs = [chapter.slug for chapter in QUEST.chapters]
     assert slugs[:2] == ["tensors", "networks"]

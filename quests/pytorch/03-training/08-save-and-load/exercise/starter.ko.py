@@ -21,7 +21,8 @@ def save_checkpoint(model, optimizer, epoch):
 def load_checkpoint(buf, model, optimizer):
     """buf의 checkpoint로 model과 optimizer를 채우고 저장된 epoch을 돌려줍니다."""
     # TODO: buf에서 dict를 불러와(기본값 weights_only=True 그대로),
-    #       model과 optimizer를 채우고 저장된 epoch을 돌려주세요
+    #       model과 optimizer를 채우고 저장된 epoch을 돌려주세요.
+    #       nn.DataParallel로 저장된 model key는 "module."로 시작하니 떼어 내세요
     return None
 
 
@@ -66,3 +67,11 @@ lr = new_optimizer.param_groups[0]["lr"]
 all_match = all_match and lr == 0.005
 print("lr:", lr)
 print("all match:", all_match)
+
+# model을 nn.DataParallel로 감싸 학습한 run의 checkpoint입니다.
+buf = save_checkpoint(nn.DataParallel(model), optimizer, epoch=3)
+torch.manual_seed(2)
+plain_model, plain_optimizer = make()
+load_checkpoint(buf, plain_model, plain_optimizer)
+weights = zip(model.state_dict().values(), plain_model.state_dict().values())
+print("from DataParallel:", all(torch.equal(a, b) for a, b in weights))
