@@ -3,22 +3,22 @@ import torch
 
 
 def to_kelvin(celsius):
-    """섭씨 온도의 NumPy float64 array -> 켈빈 단위 float32 tensor, shape은 그대로.
+    """섭씨 온도의 NumPy float64 배열 -> 켈빈 단위 float32 tensor, shape은 그대로.
 
-    The caller's `celsius` array must not change.
+    호출한 쪽의 `celsius` 배열은 바뀌면 안 됩니다.
     """
     # TODO: celsius로 float32 tensor를 만들고 273.15를 더하세요
     return None
 
 
 def timeline(n, duration):
-    """0부터 duration까지 양 끝을 포함해 고르게 나눈 시각 n개: float32, shape (n,)."""
+    """0부터 duration까지 양 끝을 포함해 같은 간격으로 놓인 시각 n개: float32, shape (n,)."""
     # TODO
     return None
 
 
 def noise_like(x, seed):
-    """x와 같은 shape, dtype의 N(0, 1) 노이즈. 같은 seed면 언제나 같은 노이즈."""
+    """x와 shape, dtype이 같은 N(0, 1) noise. 같은 seed면 언제나 같은 noise."""
     # TODO: seed를 먼저 고정한 뒤 뽑으세요
     return None
 

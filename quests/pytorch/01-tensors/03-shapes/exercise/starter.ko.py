@@ -2,19 +2,19 @@ import torch
 
 
 def to_nhwc(x):
-    """(N, C, H, W) -> (N, H, W, C): 같은 픽셀, channel을 마지막으로."""
+    """(N, C, H, W) -> (N, H, W, C): 픽셀은 그대로, 채널 축을 마지막으로."""
     # TODO
     return x
 
 
 def to_nchw(x):
-    """(N, H, W, C) -> (N, C, H, W): 같은 픽셀, channel을 앞으로."""
+    """(N, H, W, C) -> (N, C, H, W): 픽셀은 그대로, 채널 축을 앞으로."""
     # TODO
     return x
 
 
 def flatten_per_sample(x):
-    """(N, ...) -> (N, 나머지 전부): 어떤 layout이든 sample 하나당 한 행."""
+    """(N, ...) -> (N, 나머지 원소 수): 어떤 layout이든 sample 하나가 한 행."""
     # TODO
     return x
 

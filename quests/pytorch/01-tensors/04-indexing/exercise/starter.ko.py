@@ -2,8 +2,8 @@ import torch
 
 
 def true_class_scores(scores, labels):
-    """scores (N, C), labels (N,) int64 -> (N,): 모든 행 i에 대해 scores[i, labels[i]]."""
-    # TODO: 행마다 그 행의 label이 가리키는 score 하나
+    """scores (N, C), labels (N,) int64 -> (N,): 행 i마다 scores[i, labels[i]]."""
+    # TODO: 행마다, 그 행의 label이 가리키는 점수 하나
     return scores
 
 
@@ -14,7 +14,7 @@ def rows_of_class(scores, labels, k):
 
 
 def count_confident(scores, labels, threshold):
-    """정답 class의 score가 threshold보다 큰 행의 수, Python int로."""
+    """정답 class의 점수가 threshold보다 큰 행의 수, Python int로."""
     # TODO
     return 0
 
