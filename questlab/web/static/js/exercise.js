@@ -226,6 +226,14 @@
       if (badge && detail.reason === "pass" && detail.xp_gained > 0) {
         badge.textContent = " " + label("xp").replace("{xp}", detail.xp_gained);
       }
+      // Re-scoring changes the page above (the strip, the chapter's done marks): keep "Next
+      // lesson" in view once the layout has settled.
+      if (detail.reason === "pass" && nextStep && !nextStep.hidden) {
+        window.requestAnimationFrame(function () {
+          var box = nextStep.getBoundingClientRect();
+          if (box.top < 0 || box.bottom > window.innerHeight) nextStep.scrollIntoView({ block: "nearest" });
+        });
+      }
     });
 
     function submit() {
