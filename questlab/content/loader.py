@@ -402,6 +402,13 @@ def load_lesson(
             errors += exc.problems
     if errors:
         raise ContentError(errors)
+    requires = {text.meta.requires for text in texts.values()}
+    if len(requires) > 1:
+        raise ContentError(
+            [ContentProblem("error", folder, None, "the lesson's locales ask for different `requires`")]
+        )
+    if exercise is not None:
+        exercise.requires = next(iter(requires), None)
     return Lesson(slug, number, folder, texts, exercise)
 
 

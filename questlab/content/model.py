@@ -62,6 +62,8 @@ class Exercise:
         mistakes: the named mistake variants, by name.
         starters: ``starter.<locale>.py`` per locale where one exists: the same program as
             ``starter.py`` with its comments (and docstrings) in that language.
+        requires: the capability its lesson's runs need (front matter ``requires``), or ``None``;
+            the trusted runs of the solution and mistakes go to the same kind of runner.
     """
 
     path: Path
@@ -73,6 +75,7 @@ class Exercise:
     probe: str | None = None
     mistakes: list[Mistake] = field(default_factory=list)
     starters: dict[str, str] = field(default_factory=dict)
+    requires: str | None = None
 
     def starter_for(self, locale: str) -> str:
         """The starter code shown to a learner reading in ``locale`` (``starter.py`` when that

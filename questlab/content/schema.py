@@ -165,6 +165,11 @@ class FrontMatter(Schema):
     status: Literal["draft", "published"] = "draft"
     xp: int | None = Field(default=None, ge=0, description="XP for completing; default from quest.toml.")
     links: list[Link] = Field(default_factory=list)
+    requires: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        description="A capability the lesson's runs need from the runner (e.g. cuda); none: any runner.",
+    )
 
 
 def unknown_keys(model: BaseModel, prefix: str = "") -> list[str]:

@@ -32,7 +32,8 @@ async def _judged_run(runner: Any, exercise: Any, code: str, tries: int = 30) ->
     for attempt in range(tries):
         try:
             entry = await make_entry(runner, exercise)
-            return entry, await runner.run(code, harness=probe_harness(exercise.probe, entry.seed))
+            harness = probe_harness(exercise.probe, entry.seed)
+            return entry, await runner.run(code, harness=harness, capability=exercise.requires)
         except RunnerBusy as busy:
             if attempt == tries - 1:
                 raise

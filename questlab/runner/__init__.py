@@ -3,7 +3,7 @@
 Public interface::
 
     from questlab.runner import (RunLimits, RunResult, RunnerService,
-                                 RunnerBusy, RunnerStarting, RESULT_VERSION,
+                                 RunnerBusy, RunnerStarting, RunnerUnavailable, RESULT_VERSION,
                                  SandboxUnavailable)
 
 See ``docs/runner.md`` for the result schema, limits and sandbox modes.
@@ -12,7 +12,7 @@ See ``docs/runner.md`` for the result schema, limits and sandbox modes.
 from questlab.runner.limits import RunLimits
 from questlab.runner.result import RESULT_VERSION, RunResult
 from questlab.runner.sandbox import SandboxUnavailable
-from questlab.runner.service import RunnerBusy, RunnerService, RunnerStarting
+from questlab.runner.service import RunnerBusy, RunnerService, RunnerStarting, RunnerUnavailable
 
 __all__ = [
     "RESULT_VERSION",
@@ -21,5 +21,6 @@ __all__ = [
     "RunnerBusy",
     "RunnerService",
     "RunnerStarting",
+    "RunnerUnavailable",
     "SandboxUnavailable",
 ]

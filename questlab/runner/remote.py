@@ -42,7 +42,7 @@ from typing import Any
 from questlab.logs import request_id  # the web request's id, carried to the worker's log line
 from questlab.runner.limits import RunLimits
 from questlab.runner.result import RunResult
-from questlab.runner.service import RunnerBusy
+from questlab.runner.service import RunnerUnavailable
 
 log = logging.getLogger("questlab.runner")
 
@@ -96,21 +96,6 @@ def celery_app(broker_url: str) -> Any:
         broker_transport_options={"socket_timeout": 5.0, "socket_connect_timeout": 2.0},
     )
     return app
-
-
-class RunnerUnavailable(RunnerBusy):
-    """No run can be sent now: no live worker (for a capability), or the broker cannot be reached.
-
-    Attributes:
-        reason: ``"no_worker"`` or ``"broker_down"``.
-        capability: the capability asked for (``None``: any worker).
-        retry_after_s: seconds after which trying again makes sense.
-    """
-
-    def __init__(self, reason: str, capability: str | None = None, retry_after_s: float = 5.0) -> None:
-        super().__init__(retry_after_s)
-        self.reason, self.capability = reason, capability
-        self.args = (f"{reason}{f' ({capability})' if capability else ''}",)
 
 
 class CeleryRunner:

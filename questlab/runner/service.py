@@ -44,12 +44,32 @@ UNSANDBOXED_WARNING = (
 SANDBOXED_NOTICE = "runner: sandbox mode {mode!r} chose bubblewrap ({description}); ready in {seconds:.1f} s"
 
 
+CAPABILITIES = ("cpu",)
+"""What the in-process runner offers a lesson's ``requires`` (learner code runs on the CPU here)."""
+
+
 class RunnerBusy(Exception):
     """Every slot is busy and the queue is full; retry after ``retry_after_s`` seconds."""
 
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"the runner is busy; retry in {retry_after_s:.1f} s")
         self.retry_after_s = retry_after_s
+
+
+class RunnerUnavailable(RunnerBusy):
+    """No run can be sent now: no runner offers the capability asked for (no worker online at all,
+    for the Celery runner), or the broker cannot be reached.
+
+    Attributes:
+        reason: ``"no_worker"`` or ``"broker_down"``.
+        capability: the capability asked for (``None``: any runner).
+        retry_after_s: seconds after which trying again makes sense.
+    """
+
+    def __init__(self, reason: str, capability: str | None = None, retry_after_s: float = 5.0) -> None:
+        super().__init__(retry_after_s)
+        self.reason, self.capability = reason, capability
+        self.args = (f"{reason}{f' ({capability})' if capability else ''}",)
 
 
 class RunnerStarting(RunnerBusy):
@@ -446,6 +466,7 @@ class RunnerService:
         limits: RunLimits | None = None,
         harness: str | None = None,
         owner: str = "",
+        capability: str | None = None,
     ) -> RunResult:
         """Run ``code`` in a fresh sandboxed child and return its result.
 
@@ -456,12 +477,17 @@ class RunnerService:
                 see ``docs/runner.md``.
             owner: whose run it is for fair queueing (the web passes the client address): while
                 slots are busy, waiting runs are served round-robin across owners.
+            capability: what the run needs (a lesson's ``requires``); this runner offers
+                :data:`CAPABILITIES` only.
 
         Raises:
+            RunnerUnavailable: ``capability`` is not one this runner offers.
             RunnerStarting: while :meth:`start` is still running (a RunnerBusy).
             RunnerBusy: when every slot is busy and the queue is full.
             RuntimeError: when the service was not started or is closed.
         """
+        if capability not in (None, *CAPABILITIES):
+            raise RunnerUnavailable("no_worker", capability, retry_after_s=60.0)
         if self.starting:
             raise RunnerStarting(self.start_retry_after())
         if self._loop is None or self._closed:

@@ -63,7 +63,7 @@ TURNED_OFF = _("code running is turned off on this server")
 
 
 def unavailable_sentence(unavailable: object, locale: str) -> str:
-    """The learner's sentence for a :class:`questlab.runner.remote.RunnerUnavailable` in ``locale``:
+    """The learner's sentence for a :class:`questlab.runner.RunnerUnavailable` in ``locale``:
     no worker online, none offering the capability asked for, or the broker unreachable."""
     from questlab.grading.messages import localize
 
@@ -95,6 +95,24 @@ class RunRequest(BaseModel):
     """Body of ``POST /api/run``."""
 
     code: str = Field(max_length=MAX_CODE_CHARS, description="Python source to run.")
+    lesson: str | None = Field(
+        default=None,
+        max_length=300,
+        description="The lesson the code comes from, quest/chapter/lesson: its `requires` picks the runner.",
+    )
+
+
+def required_capability(request: Request, lesson_key: str | None) -> str | None:
+    """The capability the lesson ``quest/chapter/lesson`` asks its runs for (front matter
+    ``requires``), or ``None`` for no lesson, an unknown one, or one that asks for nothing."""
+    if not lesson_key or lesson_key.count("/") != 2:
+        return None
+    quest_slug, chapter_slug, lesson_slug = lesson_key.split("/")
+    quest = request.app.state.catalog.quests.get(quest_slug)
+    lesson = quest.find(chapter_slug, lesson_slug) if quest is not None else None
+    if lesson is None:
+        return None
+    return lesson.text("ko").meta.requires
 
 
 def busy_response(retry_after_s: float, message: str, status_code: int) -> JSONResponse:
@@ -199,10 +217,11 @@ async def run_code(request: Request, body: RunRequest) -> JSONResponse:
     wait = await run_budget(request)
     if wait:
         return busy_response(wait, say(TOO_MANY, locale, math.ceil(wait)), 429)
-    from questlab.runner.remote import RunnerUnavailable
+    from questlab.runner import RunnerUnavailable
 
+    capability = required_capability(request, body.lesson)
     try:
-        result = await runner.run(body.code, owner=client_address(request))
+        result = await runner.run(body.code, owner=client_address(request), capability=capability)
     except RunnerUnavailable as unavailable:
         request.app.state.metrics.runs.labels("unavailable").inc()
         return busy_response(unavailable.retry_after_s, unavailable_sentence(unavailable, locale), 503)

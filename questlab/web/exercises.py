@@ -76,11 +76,14 @@ async def _judge(
     seed, entry_task = bank.take(exercise)
     try:
         result = await request.app.state.runner.run(
-            code, harness=probe_harness(exercise.probe, seed), owner=client_address(request)
+            code,
+            harness=probe_harness(exercise.probe, seed),
+            owner=client_address(request),
+            capability=exercise.requires,
         )
         entry = await entry_task
     except RunnerBusy as busy:  # RunnerStarting too: the runner still warms up after the start
-        from questlab.runner.remote import RunnerUnavailable
+        from questlab.runner import RunnerUnavailable
         from questlab.web.api_run import unavailable_sentence
 
         entry_task.cancel()

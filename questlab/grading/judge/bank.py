@@ -105,7 +105,10 @@ async def make_entry(runner: Any, exercise: Any, seed: int | None = None) -> Ent
     checks = load_checks(exercise.checks)
     harness = probe_harness(exercise.probe, seed)
     programs = [exercise.solution, *(m.source for m in exercise.mistakes)]
-    results = await asyncio.gather(*(runner.run(code, harness=harness) for code in programs))
+    capability = getattr(exercise, "requires", None)
+    results = await asyncio.gather(
+        *(runner.run(code, harness=harness, capability=capability) for code in programs)
+    )
     reference = read_trusted(results[0], "the reference solution")
     if reference.learner_error or results[0].status != "ok":
         raise GraderBroken(f"the reference solution raised: {reference.learner_error or results[0].status}")

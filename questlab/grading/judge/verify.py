@@ -40,7 +40,9 @@ async def verify_exercise(runner: Any, exercise: Any, label: str) -> list[str]:
     results = dict(
         zip(
             programs,
-            await asyncio.gather(*(runner.run(c, harness=harness) for c in programs.values())),
+            await asyncio.gather(
+                *(runner.run(c, harness=harness, capability=exercise.requires) for c in programs.values())
+            ),
             strict=True,
         )
     )

@@ -162,7 +162,9 @@
     function run() {
       if (busy) return;
       start(label("running"));
-      postJSON("/api/run", { code: codeOf(editor) }).then(function (reply) {
+      var article = document.querySelector("article.lesson[data-lesson-key]");
+      var lessonKey = article ? article.getAttribute("data-quest") + "/" + article.getAttribute("data-lesson-key") : null;
+      postJSON("/api/run", { code: codeOf(editor), lesson: lessonKey }).then(function (reply) {
         var data = reply.data || {};
         if (!data.status) {  // a refusal without a run result (503 runner off, 422 too long)
           var detail = typeof data.detail === "string" ? data.detail : null;

@@ -100,6 +100,12 @@
     if (reset) reset.hidden = false;
   }
 
+  // "quest/chapter/lesson" of this page: the lesson's `requires` picks the runner for its runs.
+  function lessonKey() {
+    var article = document.querySelector("article.lesson[data-lesson-key]");
+    return article ? article.getAttribute("data-quest") + "/" + article.getAttribute("data-lesson-key") : null;
+  }
+
   function run(figure) {
     makeEditable(figure);
     var button = figure.querySelector("[data-run]");
@@ -113,7 +119,7 @@
     fetch("/api/run", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
-      body: JSON.stringify({ code: code }),
+      body: JSON.stringify({ code: code, lesson: lessonKey() }),
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().then(function (body) { return body; }, function () {
