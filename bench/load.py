@@ -20,7 +20,10 @@ Scenarios:
 - ``greedy``: calm visitors press Run now and then; first alone, then beside one greedy client
   (one address, ``--greedy-concurrency`` connections, a fresh cookie for every request, no pause)
   hammering Run. Prints the calm visitors' p95 without and with the greedy client and their ratio
-  (the goal: at most 2×).
+  (the goal: at most 2×), and the calm runs' own time inside the runner (``duration_ms``), which
+  tells waiting apart from slower runs. The greedy client's address is held to no run limit unless
+  ``--address-limit`` keeps the default one (``QUESTLAB_RUN_RATE_PER_ADDRESS_PER_MINUTE``): without
+  it, only the runner's fair queue stands between it and the others.
 
 Bounded: at most :data:`MAX_USERS` users and :data:`MAX_SECONDS` seconds per measurement. The
 results are also written as JSON with ``--json PATH``.
@@ -110,6 +113,11 @@ class SourceAddressAdapter(HTTPAdapter):
 # -- the server and its services --------------------------------------------------------------------
 
 
+ADDRESS_LIMIT: list[str] = [
+    "1000000"
+]  # runs per address per minute; the setting's default with --address-limit
+
+
 def server_env(data: Path, **extra: str) -> dict[str, str]:
     """The environment of a bench server or worker: a private data folder, limits raised."""
     return {
@@ -118,7 +126,7 @@ def server_env(data: Path, **extra: str) -> dict[str, str]:
         "QUESTLAB_DATA_DIR": str(data),
         "QUESTLAB_SECRET_KEY": "questlab-load-test",
         "QUESTLAB_RUN_RATE_PER_MINUTE": "1000000",
-        "QUESTLAB_RUN_RATE_PER_ADDRESS_PER_MINUTE": "1000000",
+        "QUESTLAB_RUN_RATE_PER_ADDRESS_PER_MINUTE": ADDRESS_LIMIT[0],
         "QUESTLAB_COMMENTS_PER_MINUTE": "1000000",
         "QUESTLAB_DEFAULT_LOCALE": "en",
         **extra,
@@ -248,6 +256,7 @@ def _wait_workers(base: str, tmp: Path) -> None:
 _addresses = itertools.count()
 LESSONS: list[tuple[str, str]] = []
 _ready: list[int] = [0]  # users whose on_start has ended in the current measurement
+_current: list[Sample] = []  # the measurement in progress
 
 
 def _csrf(user: HttpUser) -> dict[str, str]:
@@ -353,7 +362,9 @@ class CalmRunner(_FromOwnAddress):
     @task
     def run_code(self) -> None:
         """Press Run."""
-        self.client.post("/api/run", json={"code": RUN_CODE}, headers=_csrf(self), name="calm run")
+        r = self.client.post("/api/run", json={"code": RUN_CODE}, headers=_csrf(self), name="calm run")
+        if r.status_code == 200 and _current:
+            _current[0].record_runner("calm run", r.json().get("duration_ms", 0))
 
 
 class Greedy(HttpUser):
@@ -387,6 +398,7 @@ class Sample:
     times: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     statuses: dict[int, int] = field(default_factory=dict)
+    runner_ms: dict[str, list[float]] = field(default_factory=dict)
     started: float = 0.0
     ended: float = 0.0
     measuring: bool = False
@@ -401,8 +413,14 @@ class Sample:
         if exception is not None or not 200 <= status < 300:
             self.errors[name] = self.errors.get(name, 0) + 1
 
+    def record_runner(self, name: str, duration_ms: float) -> None:
+        """Count the wall time a run took inside the runner (its result's ``duration_ms``), when measuring."""
+        if self.measuring:
+            self.runner_ms.setdefault(name, []).append(duration_ms)
+
     def summary(self) -> dict[str, Any]:
-        """Throughput, percentiles per action (ms), errors and status counts of the measured window."""
+        """Throughput, percentiles per action (ms) and errors of the measured window; status counts of
+        the whole run (ramp-up included); the runs' time inside the runner, where recorded."""
         seconds = max(self.ended - self.started, 1e-9)
         actions = {}
         for name, values in sorted(self.times.items()):
@@ -423,6 +441,10 @@ class Sample:
             "status_500": self.statuses.get(500, 0),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "actions": actions,
+            "runner_ms": {
+                name: {"p50": percentile(sorted(v), 0.5), "p95": percentile(sorted(v), 0.95)}
+                for name, v in self.runner_ms.items()
+            },
         }
 
 
@@ -441,6 +463,7 @@ def measure(base: str, classes: dict[type[HttpUser], int], seconds: float) -> di
         :meth:`Sample.summary` of the measured window (ramp-up requests listed apart).
     """
     sample = Sample()
+    _current[:] = [sample]
     environment = Environment(user_classes=list(classes), host=base)
     environment.events.request.add_listener(
         lambda name, response_time, response=None, exception=None, **_: sample.record(
@@ -478,6 +501,8 @@ def print_summary(title: str, summary: dict[str, Any]) -> None:
         print(
             f"   {name:24s} {a['count']:6d} {a['errors']:6d} {a['p50']:8.1f} {a['p95']:8.1f} {a['p99']:8.1f}"
         )
+    for name, r in summary["runner_ms"].items():
+        print(f"   {name}: time inside the runner (duration_ms) p50 {r['p50']} ms, p95 {r['p95']} ms")
     sys.stdout.flush()
 
 
@@ -513,6 +538,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--think", default="1,3", help="a learner's think time between actions, MIN,MAX s (1,3)"
     )
+    parser.add_argument(
+        "--address-limit",
+        action="store_true",
+        help="keep the default run limit per address (240 a minute) instead of raising it",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     if not 1 <= args.greedy_concurrency <= 64:
@@ -524,6 +554,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not 0 <= low <= high <= 60:
         parser.error("--think must be 0 <= MIN <= MAX <= 60")
     Learner.THINK_S = (low, high)
+    if args.address_limit:
+        from questlab.settings import Settings
+
+        ADDRESS_LIMIT[0] = str(Settings.model_fields["run_rate_per_address_per_minute"].default)
 
     LESSONS[:] = lesson_paths()
     results: dict[str, Any] = {
@@ -531,6 +565,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         "runner": "celery (2 workers)" if args.celery else "in-process",
         "slots": args.slots,
+        "run_rate_per_address_per_minute": int(ADDRESS_LIMIT[0]),
         "learners": [],
         "greedy": [],
     }

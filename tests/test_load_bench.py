@@ -58,6 +58,7 @@ def test_learners_and_a_greedy_client_in_process(tmp_path: Path) -> None:
         calm = greedy[phase]["actions"]["calm run"]
         assert calm["count"] >= 1 and calm["errors"] == 0, greedy[phase]
         assert greedy[phase]["status_500"] == 0
+        assert 0 < greedy[phase]["runner_ms"]["calm run"]["p50"] <= calm["p50"]
     beside = greedy["beside"]["actions"]
     assert beside["greedy run"]["count"] > beside["calm run"]["count"]
     assert greedy["ratio"] is not None and greedy["ratio"] > 0
