@@ -60,7 +60,6 @@ from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parents[1]
 QUEST = "pytorch"
-EXERCISE_LESSON = "networks/nn-module"
 SOLUTION = (ROOT / "quests/pytorch/02-networks/01-nn-module/exercise/solution.py").read_text()
 SUBMIT = f"/api/quests/{QUEST}/networks/nn-module/submit"
 COMMENTS = f"/api/quests/{QUEST}/networks/nn-module/comments"
