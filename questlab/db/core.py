@@ -12,6 +12,10 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+CONNECT_TIMEOUT_S = 3
+"""Seconds a new PostgreSQL connection may take (libpq ``connect_timeout``) before it fails."""
+POOL_TIMEOUT_S = 5
+"""Seconds a request waits for a pooled connection when every one is in use before it fails."""
 
 
 def make_engine(url: str) -> Engine:
@@ -19,6 +23,10 @@ def make_engine(url: str) -> Engine:
 
     SQLite gets foreign keys on, a busy timeout of 5 s, and WAL journaling so
     readers never wait for the single writer; its parent folder is created.
+    PostgreSQL gets a pool whose connections are pinged before use (so a restarted server is
+    reconnected to without restarting questlab), a connect timeout of :data:`CONNECT_TIMEOUT_S`
+    and a pool checkout timeout of :data:`POOL_TIMEOUT_S` (so an unreachable server is an error
+    within seconds, not a hang).
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -34,7 +42,14 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
@@ -21,6 +22,7 @@ from questlab.logs import install_record_factory
 from questlab.settings import Settings
 from questlab.web.community_api import community_error
 from questlab.web.csrf import CSRFMiddleware
+from questlab.web.dberrors import database_unavailable
 from questlab.web.metrics import Metrics, MetricsMiddleware
 from questlab.web.pages import http_error_page, validation_error
 from questlab.web.requestid import RequestIdMiddleware
@@ -120,6 +122,9 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(CommunityError, community_error)
+    # The database not answering (a restart, a failover, a lock held too long): 503, not 500.
+    app.add_exception_handler(sa_exc.DBAPIError, database_unavailable)
+    app.add_exception_handler(sa_exc.TimeoutError, database_unavailable)
     app.add_middleware(CSRFMiddleware, secure=settings.https)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

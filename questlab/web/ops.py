@@ -48,6 +48,24 @@ async def database_answers(db: Database, timeout_s: float = DATABASE_TIMEOUT_S) 
     return True
 
 
+async def refresh_workers(request: Request, timeout_s: float = DATABASE_TIMEOUT_S) -> None:
+    """Read the runner workers' heartbeats again when runs go to ``questlab worker`` processes.
+
+    The Celery runner learns which workers are online (and so whether it is ready) from their
+    heartbeats, read at most every second and otherwise only when a run comes; a health check reads
+    them too, so a process whose workers came up after it started turns ready without a run first.
+    Redis down or slow (past ``timeout_s``) leaves the last reading as it was.
+    """
+    runner = request.app.state.runner
+    workers = getattr(runner, "workers", None)
+    if workers is None or runner.starting:
+        return
+    try:
+        await asyncio.wait_for(workers(), timeout_s)
+    except Exception:  # noqa: BLE001 - an unreachable Redis is reported by runs, not by the probe
+        return
+
+
 def runner_readiness(request: Request) -> str:
     """The runner's state for readiness: :func:`~questlab.web.pages.runner_state`, or ``"disabled"``
     when ``QUESTLAB_RUNNER_ENABLED=false`` (so ``"off"`` means it should run but does not)."""
@@ -66,6 +84,7 @@ async def health(request: Request) -> JSONResponse:
     """
     state = request.app.state
     database = await database_answers(state.db)
+    await refresh_workers(request)
     body = {
         "status": "ok" if database else "degraded",
         "database": database,
@@ -96,6 +115,7 @@ async def ready(request: Request) -> JSONResponse:
         runner warms up after the server started, ``off`` when it should run but could not start).
     """
     database = "up" if await database_answers(request.app.state.db) else "down"
+    await refresh_workers(request)
     runner = runner_readiness(request)
     is_ready = database == "up" and runner in READY_RUNNER_STATES
     body = {"status": "ready" if is_ready else "not_ready", "database": database, "runner": runner}

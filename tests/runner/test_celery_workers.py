@@ -107,6 +107,36 @@ async def test_no_worker_is_a_clear_503_at_once(
             assert graded.status_code == 503 and "No code runner is online" in graded.json()["message"]
 
 
+async def test_ready_once_a_worker_comes_up_without_a_run(
+    redis_server: RedisServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    """A web process started before its workers turns ready when one comes up, with no run first
+    (a load balancer that waits for /-/health/ready sends no run before it is ready)."""
+    from questlab.web.app import create_app
+    from questlab.web.runner_glue import wait_for_runner
+
+    client = redis.Redis.from_url(redis_server.url)
+    for key in client.keys(HEARTBEAT_PREFIX + "*"):
+        client.delete(key)
+    app = create_app(_settings(tmp_path, sqlite_url, redis_server.url))
+    async with app.router.lifespan_context(app):
+        await wait_for_runner(app)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as http:
+            before = await http.get("/-/health/ready")
+            assert before.status_code == 503 and before.json()["runner"] == "starting", before.text
+            worker = WorkerProcess(redis_server.url, tmp_path / "late-worker.log")
+            try:
+                worker.wait_ready()
+                deadline = time.monotonic() + 10
+                while (ready := await http.get("/-/health/ready")).status_code != 200:
+                    assert time.monotonic() < deadline, ready.text
+                    await asyncio.sleep(0.2)
+                assert ready.json() == {"status": "ready", "database": "up", "runner": "sandboxed"}
+            finally:
+                worker.stop()
+
+
 async def test_a_capability_no_worker_offers_is_refused_by_name(
     worker: WorkerProcess, redis_server: RedisServer
 ) -> None:
