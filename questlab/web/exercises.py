@@ -73,6 +73,12 @@ async def _judge(
         return results
     exercise = lesson.exercise
     bank = request.app.state.grading_bank
+    # Without a ready entry the submission waits for the reference's and the mistakes' trusted
+    # runs behind every other exercise's: past the longest wait a run is queued for, say "busy".
+    limit = request.app.state.settings.runner_max_wait_s
+    if not bank.ready(exercise) and (wait := bank.expected_wait_s()) > limit:
+        retry = str(max(1, math.ceil(wait)))
+        return _refused(localize("run_busy", None, locale), locale, 503, {"Retry-After": retry})
     seed, entry_task = bank.take(exercise)
     try:
         result = await request.app.state.runner.run(

@@ -227,3 +227,42 @@ async def test_signed_in_first_try_is_counted_on_the_server(tmp_path: Path, sqli
         mine = (await http.get("/api/me/progress")).json()["quests"]["pytorch"]
         assert mine["exercises_passed"] == ["networks/nn-module"] and mine["first_try_passes"] == []
         assert mine["xp"] == body["xp_awarded"]
+
+
+async def test_a_submission_behind_a_long_grading_backlog_is_told_busy(client: httpx.AsyncClient) -> None:
+    """With no entry ready and the trusted runs' backlog past the longest queued wait, a submission
+    is answered 503 busy with Retry-After at once instead of waiting without a bound."""
+    import asyncio
+
+    from questlab.content.loader import load_catalog
+    from questlab.grading.judge.bank import GradingBank
+
+    class SlowRunner:
+        sandboxed, chosen, mode, starting = True, "bwrap", "bwrap", False
+
+        def _typical_s(self) -> float:
+            return 0.5
+
+        async def run(self, code: str, **_: object) -> object:
+            await asyncio.sleep(30)  # never answers within the test
+            raise AssertionError("unreachable")
+
+    app = client.app  # type: ignore[attr-defined]
+    app.state.catalog = load_catalog(REPO / "quests")
+    runner = SlowRunner()
+    app.state.runner = runner
+    bank = GradingBank(runner)
+    app.state.grading_bank = bank
+    exercise = app.state.catalog.quests["pytorch"].find("networks", "nn-module").exercise
+    try:
+        for _ in range(5):  # other exercises' entries: 5 × 7 trusted runs wait for 2 places
+            bank._start(exercise)
+        await asyncio.sleep(0.05)
+        assert not bank.ready(exercise) and bank.expected_wait_s() > app.state.settings.runner_max_wait_s
+        headers = await csrf_headers(client)
+        r = await client.post(URL, json={"code": "print(1)", "locale": "en"}, headers=headers)
+        assert r.status_code == 503 and int(r.headers["retry-after"]) >= 3
+        assert "busy" in r.json()["message"]
+    finally:
+        await bank.close()
+        app.state.runner = None

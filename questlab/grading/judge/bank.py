@@ -162,11 +162,21 @@ class _Limited:
 
     def __init__(self, runner: Any, width: int) -> None:
         self.runner = runner
+        self.width = width
         self.gate = asyncio.Semaphore(width)
+        #: trusted runs waiting for one of the ``width`` places
+        self.waiting = 0
 
     async def run(self, code: str, **kwargs: Any) -> Any:
-        async with self.gate:
+        self.waiting += 1
+        try:
+            await self.gate.acquire()
+        finally:
+            self.waiting -= 1
+        try:
             return await self.runner.run(code, **kwargs)
+        finally:
+            self.gate.release()
 
 
 class GradingBank:
@@ -203,6 +213,17 @@ class GradingBank:
         queue = self._queue(exercise)
         while len(queue) < self.size:
             queue.append(self._start(exercise))
+
+    def ready(self, exercise: Any) -> bool:
+        """Whether an entry for ``exercise`` is made and waiting (a submission then costs one run)."""
+        queue = self._queue(exercise)
+        return bool(queue) and queue[0].done()
+
+    def expected_wait_s(self) -> float:
+        """Seconds the trusted runs waiting now are expected to take before a new one starts: the
+        backlog × the runner's typical run time (0.05 s when it has none) ÷ the places."""
+        typical = getattr(self.runner.runner, "_typical_s", lambda: 0.05)()
+        return self.runner.waiting * typical / self.runner.width
 
     def take(self, exercise: Any) -> tuple[int, asyncio.Task[Entry]]:
         """Take one entry for a submission: ``(seed, task)``; the task may still be running.
