@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,51 +24,12 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: bench/ is on the path, the repository is not
+from bench.grading_latency import _free_port, start_server  # noqa: E402
+
 CODE = "import torch\nx = torch.randn(8, 16)\nprint(x.shape, (x @ x.T).shape)"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(data: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "QUESTLAB_DATA_DIR": str(data),
-        "QUESTLAB_RUNNER_SLOTS": "2",
-        "QUESTLAB_RUN_RATE_PER_MINUTE": "100000",
-        "QUESTLAB_RUN_RATE_PER_ADDRESS_PER_MINUTE": "100000",
-        **extra,
-    }
-
-
-def start_server(data: Path, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``questlab serve`` with ``extra`` settings; returns (process, base URL) once Run works."""
-    data.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "questlab.cli", "serve", "--port", str(port)],
-        cwd=data,
-        env=_env(data, **extra),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            health = httpx.get(base + "/-/health", timeout=2)
-            if health.status_code == 200 and health.json().get("runner") not in ("starting", None):
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"server did not start:\n{(data / 'server.log').read_text()}")
-        time.sleep(0.3)
+SLOTS = {"QUESTLAB_RUNNER_SLOTS": "2"}
+"""The worker and the in-process runner get the same number of slots."""
 
 
 def _client(base: str) -> tuple[httpx.Client, dict[str, str]]:
@@ -94,15 +54,16 @@ def main(rounds: int) -> None:
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "questlab.cli", "worker"],
-                env=_env(tmp, QUESTLAB_REDIS_URL=redis_url),
+                env={**os.environ, "PYTHONPATH": str(ROOT), "QUESTLAB_REDIS_URL": redis_url, **SLOTS},
+                cwd=tmp,
                 stdout=worker_log,
                 stderr=subprocess.STDOUT,
             )
         )
-        local, local_base = start_server(tmp / "local", QUESTLAB_RUNNER="local")
+        local, local_base = start_server(ROOT, tmp / "local", QUESTLAB_RUNNER="local", **SLOTS)
         procs.append(local)
         celery, celery_base = start_server(
-            tmp / "celery", QUESTLAB_RUNNER="celery", QUESTLAB_REDIS_URL=redis_url
+            ROOT, tmp / "celery", QUESTLAB_RUNNER="celery", QUESTLAB_REDIS_URL=redis_url, **SLOTS
         )
         procs.append(celery)
         clients = {"local": _client(local_base), "celery": _client(celery_base)}

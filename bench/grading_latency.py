@@ -38,8 +38,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tree: Path, data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``questlab serve`` importing questlab and the quests from ``tree``; returns (process, base URL)."""
+def start_server(tree: Path, data: Path, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``questlab serve`` importing questlab and the quests from ``tree``, with run limits out of the
+    way and ``extra`` settings (``QUESTLAB_...`` variables); returns (process, base URL) once Run
+    works (``/-/health`` no longer says the runner is starting)."""
+    data.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {
         **os.environ,
@@ -48,6 +51,7 @@ def start_server(tree: Path, data: Path) -> tuple[subprocess.Popen[bytes], str]:
         "QUESTLAB_QUESTS_DIR": str(tree / "quests"),
         "QUESTLAB_RUN_RATE_PER_MINUTE": "100000",
         "QUESTLAB_RUN_RATE_PER_ADDRESS_PER_MINUTE": "100000",
+        **extra,
     }
     log = (data / "server.log").open("wb")
     proc = subprocess.Popen(

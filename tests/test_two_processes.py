@@ -8,9 +8,6 @@ limit counts the learner once across both processes.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +17,7 @@ import pytest
 from questlab.db import upgrade
 from questlab.settings import REPO_DIR
 from tests.conftest import _postgres_database
-from tests.services import RedisServer, WorkerProcess, free_port
+from tests.services import RedisServer, ServeProcess, WorkerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 EXERCISE = REPO_DIR / "quests" / "pytorch" / "02-networks" / "01-nn-module" / "exercise"
@@ -28,40 +25,17 @@ SUBMIT = "/api/quests/pytorch/networks/nn-module/submit"
 RUNS_PER_MINUTE = 6
 
 
-def _serve(data: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    data.mkdir(parents=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "questlab.cli", "serve", "--port", str(port), "--no-migrate"],
-        cwd=data,
-        env={**env, "QUESTLAB_DATA_DIR": str(data)},
-        stdout=(data / "server.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(base + "/-/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (data / "server.log").read_text()
-        time.sleep(0.3)
-
-
 @pytest.fixture
 def two_servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     redis_server = RedisServer()
     redis_server.start()
-    procs: list[subprocess.Popen[bytes]] = []
+    servers: list[ServeProcess] = []
     worker = None
     try:
         for url in _postgres_database():
             upgrade(url)
             env = {
                 **os.environ,
-                "PYTHONPATH": str(REPO_DIR),
                 "QUESTLAB_DATABASE_URL": url,
                 "QUESTLAB_SECRET_KEY": "shared-by-both-processes",
                 "QUESTLAB_RUNNER": "celery",
@@ -71,15 +45,14 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
             }
             worker = WorkerProcess(redis_server.url, tmp_path / "worker.log")
             worker.wait_ready()
-            first, first_url = _serve(tmp_path / "a", env)
-            procs.append(first)
-            second, second_url = _serve(tmp_path / "b", env)
-            procs.append(second)
-            yield first_url, second_url
+            for name in ("a", "b"):
+                server = ServeProcess(tmp_path / name, env)
+                servers.append(server)
+                server.start()
+            yield servers[0].url, servers[1].url
     finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(20)
+        for server in servers:
+            server.stop()
         if worker is not None:
             worker.stop()
         redis_server.stop()

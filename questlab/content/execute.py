@@ -135,13 +135,11 @@ async def _run_all(
     from questlab.grading.judge.verify import verify_exercise
     from questlab.runner import RunLimits, RunnerService
 
-    # Every job is queued at once on purpose, so no expected-wait bound: the web default
-    # (max_wait_s=2) refused a chapter's ~40th block with RunnerBusy and check crashed.
+    # Every job is queued at once on purpose (RunnerService's default has no expected-wait bound).
     runner = RunnerService(
         slots=2,
         queue_size=len(jobs) + 40 * len(exercises) + 8,
         limits=RunLimits(cpu_seconds=30, wall_seconds=60, memory_mb=1024),
-        max_wait_s=float("inf"),
     )
     await runner.start()
     task = progress.add_task("running code", total=len(jobs) + len(exercises))

@@ -127,6 +127,12 @@ class Lesson:
         return f"{self.chapter.slug}/{self.slug}"
 
     @property
+    def requires(self) -> str | None:
+        """The capability the lesson's runs need (front matter ``requires``, the same in every
+        locale), or ``None``."""
+        return self.text("ko").meta.requires
+
+    @property
     def position(self) -> int:
         """1-based place among the chapter's served lessons (what "Lesson 03 of 08" shows); the
         folder's ``NN`` only orders them, so a gap or a draft never skews the count."""

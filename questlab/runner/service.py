@@ -399,7 +399,7 @@ class RunnerService:
             self._workdir = None
 
     # -- runs ------------------------------------------------------------------
-    def _typical_s(self) -> float:
+    def typical_run_s(self) -> float:
         """The median of the recent runs' wall time in seconds (0.1 before any run)."""
         return (sorted(self._recent_ms)[len(self._recent_ms) // 2] / 1000) if self._recent_ms else 0.1
 
@@ -410,7 +410,7 @@ class RunnerService:
 
     def _expected_wait_s(self) -> float:
         """Seconds a new caller is expected to wait for a slot with the runs queued now."""
-        return self._typical_s() * (self._waiting + 1) / self.slots
+        return self.typical_run_s() * (self._waiting + 1) / self.slots
 
     def _retry_after(self) -> float:
         return round(max(1.0, self._expected_wait_s()), 1)

@@ -110,9 +110,7 @@ def required_capability(request: Request, lesson_key: str | None) -> str | None:
     quest_slug, chapter_slug, lesson_slug = lesson_key.split("/")
     quest = request.app.state.catalog.quests.get(quest_slug)
     lesson = quest.find(chapter_slug, lesson_slug) if quest is not None else None
-    if lesson is None:
-        return None
-    return lesson.text("ko").meta.requires
+    return lesson.requires if lesson is not None else None
 
 
 def busy_response(retry_after_s: float, message: str, status_code: int) -> JSONResponse:

@@ -240,7 +240,7 @@ async def test_a_submission_behind_a_long_grading_backlog_is_told_busy(client: h
     class SlowRunner:
         sandboxed, chosen, mode, starting = True, "bwrap", "bwrap", False
 
-        def _typical_s(self) -> float:
+        def typical_run_s(self) -> float:
             return 0.5
 
         async def run(self, code: str, **_: object) -> object:

@@ -222,7 +222,7 @@ class GradingBank:
     def expected_wait_s(self) -> float:
         """Seconds the trusted runs waiting now are expected to take before a new one starts: the
         backlog × the runner's typical run time (0.05 s when it has none) ÷ the places."""
-        typical = getattr(self.runner.runner, "_typical_s", lambda: 0.05)()
+        typical = self.runner.runner.typical_run_s() if hasattr(self.runner.runner, "typical_run_s") else 0.05
         return self.runner.waiting * typical / self.runner.width
 
     def take(self, exercise: Any) -> tuple[int, asyncio.Task[Entry]]:
